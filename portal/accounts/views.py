@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from flask import current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from portal.accounts import bp, services
+from portal.accounts.forms import LanguageForm, LoginForm, NewUserForm, PasswordForm, UserForm
+from portal.accounts.models import User
+from portal.core import audit, htmx
+from portal.core.access import public, roles, staff
+from portal.core.errors import EditConflict, ValidationFailed
+from portal.core.i18n import LANGUAGE_NAMES
+from portal.core.roles import Role
+from portal.core.web import attach_errors, done, get_or_404, restamp_version, safe_next
+from portal.extensions import limiter
+
+
+def _login_key() -> str:
+    return f"login:{(request.form.get('username') or '').strip().lower()}|{request.remote_addr}"
+
+
+def _login_breached(_limit):
+    form = LoginForm()
+    form.form_errors.append(_("Too many failed sign-ins for this username. Try again in 15 minutes."))
+    return htmx.render("accounts/login.html", form=form, status=429)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMIT"], key_func=_login_key, methods=["POST"],
+               deduct_when=lambda response: g.get("login_failed", False), on_breach=_login_breached)
+def login():
+    form = LoginForm(next=request.args.get("next", ""))
+    if not form.validate_on_submit():
+        status = htmx.VALIDATION_STATUS if form.is_submitted() else 200
+        return htmx.render("accounts/login.html", form=form, status=status)
+    user, password_ok = services.authenticate(username=form.username.data, password=form.password.data)
+    if not password_ok or user is None:
+        g.login_failed = True
+        form.form_errors.append(_("Wrong username or password."))
+        return htmx.invalid("accounts/login.html", form=form)
+    if not user.active:
+        form.form_errors.append(_("This account is disabled. Ask the administrator."))
+        return htmx.invalid("accounts/login.html", form=form)
+    login_user(user)
+    services.login_recorded(user=user)
+    return done(safe_next(form.next.data, url_for("accounts.home")))
+
+
+@bp.post("/logout")
+@staff
+def logout():
+    logout_user()
+    return done(url_for("accounts.login"), _("You are signed out."), "info")
+
+
+@bp.post("/language")
+@public
+def set_language():
+    form = LanguageForm()
+    back = safe_next(form.next.data or request.referrer and request.referrer.split(request.host, 1)[-1],
+                     url_for("accounts.home"))
+    if not form.validate() or form.lang.data not in LANGUAGE_NAMES:
+        flash(_("Unknown language."), "error")
+        return htmx.redirect(back)
+    session["lang"] = form.lang.data
+    if current_user.is_authenticated:
+        services.user_set_language(user=current_user, language=form.lang.data, actor=current_user)
+    return done(back)
+
+
+@bp.get("/")
+@staff
+def home():
+    return htmx.render("accounts/home.html")
+
+
+@bp.get("/admin/users")
+@roles(Role.admin)
+def users():
+    filters = {key: request.args.get(key, "") for key in ("q", "role", "status")}
+    return htmx.render("accounts/users.html", "accounts/_users_table.html",
+                       users=services.users_list(**filters), filters=filters, roles=list(Role))
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@roles(Role.admin)
+def user_new():
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = services.user_create(actor=current_user, **_user_fields(form), password=form.password.data)
+            return done(url_for("accounts.user_edit", user_id=user.id), _("User %(name)s created.", name=user.username))
+        except ValidationFailed as error:
+            attach_errors(form, error)
+    return _form_page("accounts/user_new.html", form)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@roles(Role.admin)
+def user_edit(user_id: int):
+    user = get_or_404(User, user_id)
+    form = UserForm(obj=user if request.method == "GET" else None)
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            services.user_update(user=user, expected_version=form.version.data, actor=current_user,
+                                 **_user_fields(form))
+            return done(url_for("accounts.user_edit", user_id=user.id), _("Changes saved."))
+        except ValidationFailed as error:
+            attach_errors(form, error)
+        except EditConflict as error:
+            conflict = error
+            restamp_version(form, user)
+    return _form_page("accounts/user_edit.html", form, user=user, conflict=conflict,
+                      password_form=PasswordForm(), timeline=audit.timeline(user))
+
+
+@bp.post("/admin/users/<int:user_id>/active")
+@roles(Role.admin)
+def user_toggle_active(user_id: int):
+    user = get_or_404(User, user_id)
+    services.user_set_active(user=user, active=not user.active, actor=current_user)
+    message = _("%(name)s can sign in again.") if user.active else _("%(name)s can no longer sign in.")
+    return done(url_for("accounts.user_edit", user_id=user.id), message % {"name": user.username})
+
+
+@bp.post("/admin/users/<int:user_id>/password")
+@roles(Role.admin)
+def user_password(user_id: int):
+    user = get_or_404(User, user_id)
+    password_form = PasswordForm()
+    if not password_form.validate_on_submit():
+        return _form_page("accounts/user_edit.html", UserForm(obj=user), user=user, conflict=None,
+                          password_form=password_form, timeline=audit.timeline(user))
+    services.user_reset_password(user=user, password=password_form.password.data, actor=current_user)
+    return done(url_for("accounts.user_edit", user_id=user.id), _("Password reset."))
+
+
+def _user_fields(form: UserForm) -> dict:
+    return {"username": form.username.data, "display_name": form.display_name.data,
+            "role": Role(form.role.data), "preferred_language": form.preferred_language.data or None}
+
+
+def _form_page(template: str, form, **context):
+    # Reaching here on a POST means it failed: success returned early through done().
+    status = 409 if context.get("conflict") else htmx.VALIDATION_STATUS if request.method == "POST" else 200
+    return htmx.render(template, form=form, status=status, **context)

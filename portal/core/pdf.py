@@ -1,0 +1,88 @@
+"""The one PDF renderer: WeasyPrint, A4, Noto Sans CJK SC, with a locked-down URL fetcher.
+
+Print templates get plain data (dicts built by each family), never ORM objects, so what is printed
+is frozen at render time. The fetcher serves the app's static files and data: URLs only: no
+file:, no other host, so a customer's text can never make the server read a local file or call out.
+"""
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from threading import Lock
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app, g, render_template, url_for
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+from weasyprint.text.fonts import FontConfiguration
+
+BASE_URL = "https://portal.invalid/"
+_font_config: FontConfiguration | None = None
+_font_lock = Lock()
+
+
+class FetchRefused(ValueError):
+    pass
+
+
+def font_config() -> FontConfiguration:
+    # One per process: building it scans fontconfig, which costs more than a whole receipt.
+    global _font_config
+    with _font_lock:
+        if _font_config is None:
+            _font_config = FontConfiguration()
+        return _font_config
+
+
+class PortalURLFetcher(URLFetcher):
+    """Serves /static/ files from disk and data: URLs; refuses everything else."""
+
+    def __init__(self, static_folder: str):
+        super().__init__(timeout=2, allowed_protocols=("data",), allow_redirects=False)
+        self.static_root = Path(static_folder).resolve()
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        if url.startswith("data:"):
+            return super().fetch(url, headers)
+        parts = urlsplit(url)
+        if f"{parts.scheme}://{parts.netloc}/" != BASE_URL or not parts.path.startswith("/static/"):
+            raise FetchRefused(f"refused to fetch {url!r}")
+        target = (self.static_root / unquote(parts.path.removeprefix("/static/"))).resolve()
+        if self.static_root not in target.parents or not target.is_file():
+            raise FetchRefused(f"refused to fetch {url!r}")
+        mime = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, body=target.read_bytes(), headers={"Content-Type": mime})
+
+
+def html_to_pdf(html: str) -> bytes:
+    fetcher = PortalURLFetcher(current_app.static_folder)
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
+    return document.write_pdf(font_config=font_config())
+
+
+def render_pdf(template: str, **context: Any) -> bytes:
+    """Render a print template (templates/print/...) to PDF bytes."""
+    g.rendering_pdf = True
+    try:
+        html = render_template(template, **context)
+    finally:
+        g.rendering_pdf = False
+    return html_to_pdf(html)
+
+
+def asset_url(path: str) -> str:
+    """A static file's URL in a print template: the fetcher's host in a PDF, /static/ in a preview."""
+    if g.get("rendering_pdf"):
+        return f"{BASE_URL}static/{path}"
+    return url_for("static", filename=path)
+
+
+def pdf_response(data: bytes, filename: str, *, inline: bool = True):
+    from flask import make_response
+    from urllib.parse import quote
+    response = make_response(data)
+    response.mimetype = "application/pdf"
+    disposition = "inline" if inline else "attachment"
+    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
+    return response

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.core import nav
+from portal.core.i18n import LANGUAGE_NAMES, html_lang
+from portal.core.pdf import asset_url
+from portal.core.timeutil import as_local
+
+
+def security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; frame-ancestors 'none'; form-action 'self'")
+    return response
+
+
+def localtime(moment, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    local = as_local(moment)
+    return format_datetime(local, fmt) if local else ""
+
+
+ACTION_LABELS = {
+    "created": _l("created"),
+    "updated": _l("changed"),
+    "activated": _l("activated"),
+    "deactivated": _l("deactivated"),
+    "password_reset": _l("password reset"),
+    "login": _l("signed in"),
+}
+
+
+def action_label(action: str) -> str:
+    verb = action.rsplit(".", 1)[-1]
+    return str(ACTION_LABELS.get(verb, verb.replace("_", " ")))
+
+
+def their_value(conflict, field):
+    """The other person's saved value for a form field in an edit conflict, when it differs."""
+    if conflict is None or field.name not in conflict.theirs:
+        return None
+    value = conflict.theirs[field.name]
+    mine = field.data.value if hasattr(field.data, "value") else field.data
+    plain = value.value if hasattr(value, "value") else value
+    if str(plain if plain is not None else "") == str(mine if mine is not None else ""):
+        return None
+    return str(getattr(value, "label", None) or ("" if value is None else value))
+
+
+def input_attrs(field, described: str | None, autofocus: bool, extra: dict) -> dict:
+    attrs = dict(extra)
+    if autofocus:
+        attrs["autofocus"] = True
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    if described:
+        attrs["aria-describedby"] = described
+    return attrs
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.globals["input_attrs"] = input_attrs
+    app.jinja_env.globals["their"] = their_value
+    app.jinja_env.filters["action_label"] = action_label
+    app.jinja_env.globals["form_labels"] = lambda form: [(f.name, f.label.text) for f in form]
+    app.jinja_env.filters["localtime"] = localtime
+
+    @app.context_processor
+    def portal_globals():
+        locale = str(get_locale() or "zh_CN")
+        role = current_user.role if current_user and current_user.is_authenticated else None
+        return {
+            "nav_items": nav.for_role(role),
+            "current_locale": locale,
+            "html_lang": html_lang(locale),
+            "language_names": LANGUAGE_NAMES,
+            "print_static": asset_url,
+            "request_path": request.path if request else "/",
+        }

@@ -1,0 +1,60 @@
+"""Demo data: `flask --app app demo load` (idempotent) creates a user for every role."""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from portal.accounts import services as accounts
+from portal.core.roles import Role
+from portal.extensions import db
+from portal.settings import services as settings
+
+DEMO_USERS = [
+    ("admin", "系统管理员", Role.admin),
+    ("manager", "王经理", Role.manager),
+    ("clerk", "李内勤", Role.clerk),
+    ("operator", "赵接线", Role.operator),
+    ("tech", "张师傅", Role.technician),
+    ("tech2", "刘师傅", Role.technician),
+    ("warehouse", "陈库管", Role.warehouse),
+]
+DEMO_PASSWORD_SUFFIX = "-demo-2026"
+
+demo_cli = click.Group("demo", help="Demo data for trying the portal.")
+
+
+def demo_password(username: str) -> str:
+    return f"{username}{DEMO_PASSWORD_SUFFIX}"
+
+
+def load_demo() -> list[tuple[str, str, Role, bool]]:
+    """Create whatever demo data is missing; return (username, password, role, created) rows."""
+    rows = []
+    for username, display_name, role in DEMO_USERS:
+        created = accounts.find_by_username(username) is None
+        if created:
+            accounts.user_create(username=username, display_name=display_name, role=role,
+                                 password=demo_password(username))
+        rows.append((username, demo_password(username), role, created))
+    if settings.get_settings().id is None:
+        settings.settings_update(values={}, expected_version=None, actor=None)
+    db.session.commit()
+    return rows
+
+
+@demo_cli.command("load")
+@with_appcontext
+def load() -> None:
+    """Load the demo data (safe to run again: nothing is duplicated)."""
+    rows = load_demo()
+    click.echo("Demo logins (username / password / role):")
+    for username, password, role, created in rows:
+        click.echo(f"  {username:<10} {password:<22} {role.value:<11}{'' if created else ' (existing)'}")
+
+
+@demo_cli.command("logins")
+def logins() -> None:
+    """Print the demo logins (writes nothing)."""
+    click.echo("Demo logins (username / password / role):")
+    for username, _display, role in DEMO_USERS:
+        click.echo(f"  {username:<10} {demo_password(username):<22} {role.value}")

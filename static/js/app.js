@@ -1,0 +1,16 @@
+// Site-wide behaviour that htmx attributes cannot express. No inline scripts (CSP).
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-dismiss]");
+    if (button) { button.parentElement.remove(); }
+  });
+  // Success messages fade after a while; errors stay until dismissed.
+  function fadeFlashes(root) {
+    (root || document).querySelectorAll(".flash-success, .flash-info").forEach(function (el) {
+      setTimeout(function () { el.remove(); }, 6000);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { fadeFlashes(); });
+  document.addEventListener("htmx:afterSettle", function (event) { fadeFlashes(event.target); });
+})();
