@@ -105,6 +105,6 @@ def test_cli_creates_user_from_stdin(app, runner):
     assert result.exit_code == 0, result.output
     assert _user(app, "cli-user").role is Role.warehouse
     again = runner.invoke(args=["users", "create", "cli-user", "--role", "warehouse"], input="pipe-pass-1\n")
-    assert again.exit_code != 0 and "taken" in again.output
+    assert again.exit_code != 0 and "该用户名已被占用" in again.output  # CLI speaks the default language
     short = runner.invoke(args=["users", "create", "other", "--role", "clerk"], input="short\n")
     assert short.exit_code != 0

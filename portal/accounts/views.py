@@ -66,7 +66,8 @@ def set_language():
         return htmx.redirect(back)
     session["lang"] = form.lang.data
     if current_user.is_authenticated:
-        services.user_set_language(user=current_user, language=form.lang.data, actor=current_user)
+        me = current_user._get_current_object()
+        services.user_set_language(user=me, language=form.lang.data, actor=me)
     return done(back)
 
 

@@ -74,7 +74,8 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def portal_globals():
-        locale = str(get_locale() or "zh_CN")
+        current = get_locale()
+        locale = "zh_CN" if current is None or current.language == "zh" else str(current)
         role = current_user.role if current_user and current_user.is_authenticated else None
         return {
             "nav_items": nav.for_role(role),

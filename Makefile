@@ -1,0 +1,124 @@
+# After-sales service portal. `make run` serves the portal, `make test` runs the suite.
+# GNU make; every recipe runs under /bin/sh. See README.md.
+
+SHELL := /bin/sh
+
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+TRANSLATIONS := portal/translations
+# Interpreter used to create .venv; empty means python3.11, else python3.
+PYTHON ?=
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# Extra pytest arguments, e.g. make test PYTEST_ARGS='-m "not browser"'
+PYTEST_ARGS ?=
+
+# The system packages must be in place before .venv is built: keep prerequisites in order.
+.NOTPARALLEL:
+.DEFAULT_GOAL := help
+
+.PHONY: help venv translations babel-extract babel-update run test bench clean \
+	system-run system-test
+
+help:
+	@echo "make run      serve the portal on http://$(HOST):$(PORT)/ (first run loads demo data)"
+	@echo "make test     run the test suite on SQLite, then on a throwaway PostgreSQL"
+	@echo "make bench    run bench/run.py"
+	@echo "make translations | babel-extract | babel-update | clean"
+
+# --- internal ---------------------------------------------------------------------------------
+
+system-run:
+	@bash scripts/ensure-system.sh run
+
+system-test:
+	@bash scripts/ensure-system.sh test
+
+venv: $(VENV)/.installed
+
+# Re-installed only when pyproject.toml is newer than the stamp.
+$(VENV)/.installed: pyproject.toml
+	@if [ ! -x $(BIN)/python ]; then \
+		py="$(PYTHON)"; \
+		[ -n "$$py" ] || py=$$(command -v python3.11 || command -v python3) || { \
+			echo "python3.11 (or python3) not found" >&2; exit 1; }; \
+		echo "Creating $(VENV) with $$py"; \
+		"$$py" -m venv $(VENV) || exit 1; \
+	fi
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+# --- translations -----------------------------------------------------------------------------
+
+# .mo files are not in git. Old ones are removed first so that a catalogue pybabel skips
+# (a header marked fuzzy, which -q would hide) fails here instead of serving stale text.
+translations: venv
+	@set -e; \
+	pos=$$(find $(TRANSLATIONS) -path '*/LC_MESSAGES/messages.po' 2>/dev/null | sort); \
+	if [ -z "$$pos" ]; then \
+		echo "translations: no catalogues under $(TRANSLATIONS)/ yet, nothing to compile"; \
+		exit 0; \
+	fi; \
+	for po in $$pos; do rm -f "$${po%.po}.mo"; done; \
+	$(BIN)/pybabel -q compile -d $(TRANSLATIONS); \
+	for po in $$pos; do \
+		[ -f "$${po%.po}.mo" ] || { \
+			echo "translations: $$po was not compiled (header marked fuzzy?)" >&2; exit 1; }; \
+	done
+
+babel-extract: venv
+	@mkdir -p $(TRANSLATIONS)
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -o $(TRANSLATIONS)/messages.pot .
+
+# fill-en-catalogue.py makes the en catalogue translate every message to itself.
+babel-update: venv
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+	$(BIN)/python scripts/fill-en-catalogue.py
+
+# --- run --------------------------------------------------------------------------------------
+
+# First run (no instance/portal.sqlite3 yet): create the schema and load the demo data; if that
+# fails, the half-made database file is removed so the next `make run` starts over. Later runs
+# only upgrade the schema and print the demo logins. With DATABASE_URL set, `demo load` runs
+# every time (it is idempotent).
+DB_FILE := instance/portal.sqlite3
+
+run: system-run venv translations
+	@set -e; \
+	if [ -n "$${DATABASE_URL:-}" ]; then \
+		$(FLASK) db upgrade; \
+		$(FLASK) demo load; \
+	elif [ ! -e $(DB_FILE) ]; then \
+		$(FLASK) db upgrade && $(FLASK) demo load || { \
+			rm -f $(DB_FILE) $(DB_FILE)-wal $(DB_FILE)-shm $(DB_FILE)-journal; exit 1; }; \
+	else \
+		$(FLASK) db upgrade; \
+		$(FLASK) demo logins; \
+	fi; \
+	echo "Serving the portal on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"; \
+	exec $(FLASK) run --host $(HOST) --port $(PORT)
+
+# --- test -------------------------------------------------------------------------------------
+
+test: system-test venv translations
+	@echo "== suite on SQLite =="
+	env -u PORTAL_TEST_DATABASE_URL $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	@echo "== suite on PostgreSQL =="
+	bash scripts/with-postgres.sh $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# --- bench ------------------------------------------------------------------------------------
+
+# bench/run.py is not written yet; it will be added later.
+bench: system-run venv translations
+	$(BIN)/python bench/run.py
+
+# --- clean ------------------------------------------------------------------------------------
+
+# Leaves .venv itself and instance/ (database, secret key, archive) alone.
+clean:
+	rm -f $(VENV)/.installed .stamp-*
+	find . \( -path ./.venv -o -path ./.git -o -path ./instance \) -prune -o \
+		-type d -name __pycache__ -exec rm -rf {} +
+	find $(TRANSLATIONS) -name '*.mo' -type f -delete 2>/dev/null || true
+	rm -rf test-artifacts .pytest_cache build *.egg-info
