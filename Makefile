@@ -78,24 +78,13 @@ babel-update: venv
 
 # --- run --------------------------------------------------------------------------------------
 
-# First run (no instance/portal.sqlite3 yet): create the schema and load the demo data; if that
-# fails, the half-made database file is removed so the next `make run` starts over. Later runs
-# only upgrade the schema and print the demo logins. With DATABASE_URL set, `demo load` runs
-# every time (it is idempotent).
-DB_FILE := instance/portal.sqlite3
-
+# The demo data is loaded on the first run only: `demo load --if-empty` writes nothing once the
+# database has any user (so a real department's database never gets the published demo logins).
+# Later runs upgrade the schema and print the demo logins.
 run: system-run venv translations
 	@set -e; \
-	if [ -n "$${DATABASE_URL:-}" ]; then \
-		$(FLASK) db upgrade; \
-		$(FLASK) demo load; \
-	elif [ ! -e $(DB_FILE) ]; then \
-		$(FLASK) db upgrade && $(FLASK) demo load || { \
-			rm -f $(DB_FILE) $(DB_FILE)-wal $(DB_FILE)-shm $(DB_FILE)-journal; exit 1; }; \
-	else \
-		$(FLASK) db upgrade; \
-		$(FLASK) demo logins; \
-	fi; \
+	$(FLASK) db upgrade; \
+	$(FLASK) demo load --if-empty; \
 	echo "Serving the portal on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"; \
 	exec $(FLASK) run --host $(HOST) --port $(PORT)
 
@@ -109,9 +98,9 @@ test: system-test venv translations
 
 # --- bench ------------------------------------------------------------------------------------
 
-# bench/run.py is not written yet; it will be added later.
+# Benchmarks print `name: value` lines; each issue adds its own under bench/.
 bench: system-run venv translations
-	$(BIN)/python bench/run.py
+	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py; else echo "bench: no benchmarks yet"; fi
 
 # --- clean ------------------------------------------------------------------------------------
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from sqlalchemy import func, select
+
 from portal.accounts import services as accounts
+from portal.accounts.models import User
 from portal.core.roles import Role
 from portal.extensions import db
 from portal.settings import services as settings
@@ -43,9 +46,14 @@ def load_demo() -> list[tuple[str, str, Role, bool]]:
 
 
 @demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Only on a database without any user (first start).")
 @with_appcontext
-def load() -> None:
+def load(if_empty: bool) -> None:
     """Load the demo data (safe to run again: nothing is duplicated)."""
+    if if_empty and db.session.scalar(select(func.count(User.id))):
+        click.echo("Database has users already; demo data not loaded.")
+        _print_logins()
+        return
     rows = load_demo()
     click.echo("Demo logins (username / password / role):")
     for username, password, role, created in rows:
@@ -55,6 +63,10 @@ def load() -> None:
 @demo_cli.command("logins")
 def logins() -> None:
     """Print the demo logins (writes nothing)."""
+    _print_logins()
+
+
+def _print_logins() -> None:
     click.echo("Demo logins (username / password / role):")
     for username, _display, role in DEMO_USERS:
         click.echo(f"  {username:<10} {demo_password(username):<22} {role.value}")

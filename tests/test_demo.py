@@ -37,3 +37,11 @@ def test_demo_logins_command_writes_nothing(app, runner):
     assert result.exit_code == 0 and "tech-demo-2026" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_if_empty_loads_nothing_on_a_database_with_users(app, runner, make_user):
+    make_user(Role.admin, "realadmin")
+    result = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert result.exit_code == 0 and "not loaded" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == 1

@@ -43,3 +43,28 @@ def test_healthz_reports_unreachable_database(tmp_path):
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == "unreachable"
+
+
+def test_secret_key_race_gives_every_worker_the_same_key(tmp_path):
+    import threading
+    keys = []
+    threads = [threading.Thread(target=lambda: keys.append(portal_config.instance_secret_key(tmp_path)))
+               for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(keys)) == 1 and len(keys[0]) == 64
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret_key"]
+
+
+def test_proxy_fix_takes_the_client_address_from_the_proxy(database_url):
+    app = create_app(base_config(database_url, PROXY_FIX=1))
+
+    @app.get("/addr")
+    def addr():
+        from flask import request
+        return request.remote_addr or ""
+    addr.portal_access = "public"
+    response = app.test_client().get("/addr", headers={"X-Forwarded-For": "198.51.100.7"})
+    assert response.get_data(as_text=True) == "198.51.100.7"
