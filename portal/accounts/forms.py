@@ -47,20 +47,16 @@ class UserForm(FlaskForm):
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
 
 
-class NewUserForm(UserForm):
-    password = PasswordField(_l("Password"), validators=[
-        DataRequired(_l("Enter a password.")), Length(min=PASSWORD_MIN, max=PASSWORD_MAX),
-        password_strength])
-    confirm = PasswordField(_l("Repeat password"), validators=[
-        EqualTo("password", message=_l("The two passwords differ."))])
-
-
 class PasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[
         DataRequired(_l("Enter a password.")), Length(min=PASSWORD_MIN, max=PASSWORD_MAX),
         password_strength])
     confirm = PasswordField(_l("Repeat password"), validators=[
         EqualTo("password", message=_l("The two passwords differ."))])
+
+
+class NewUserForm(UserForm, PasswordForm):
+    pass
 
 
 class ActiveForm(FlaskForm):
