@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from flask import Flask, Response, request
+import json
+
+from flask import Flask, Response, current_app, request
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -54,8 +56,17 @@ def their_value(conflict, field):
     return str(getattr(value, "label", None) or ("" if value is None else value))
 
 
-def input_attrs(field, described: str | None, autofocus: bool, extra: dict) -> dict:
+def input_attrs(field, described: str | None, autofocus: bool, extra: dict, check: dict | None = None) -> dict:
+    """Attributes for a form input; `check` = {"url": ..., "vals": {...}, "include": "..."} wires an
+    inline check that answers into the field's .inline-check paragraph while the user types."""
     attrs = dict(extra)
+    if check:
+        attrs.update({"hx-get": check["url"], "hx-trigger": "input changed delay:400ms, change",
+                      "hx-target": f"#{field.id}-field .inline-check", "hx-swap": "innerHTML", "hx-sync": "this:replace"})
+        if check.get("vals"):
+            attrs["hx-vals"] = json.dumps(check["vals"])
+        if check.get("include"):
+            attrs["hx-include"] = check["include"]
     if autofocus:
         attrs["autofocus"] = True
     if field.errors:
@@ -84,4 +95,5 @@ def register(app: Flask) -> None:
             "language_names": LANGUAGE_NAMES,
             "print_static": asset_url,
             "request_path": request.path if request else "/",
+            "url_map_endpoints": current_app.view_functions,
         }

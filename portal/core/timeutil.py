@@ -26,3 +26,7 @@ def as_local(moment: datetime | None) -> datetime | None:
 
 def local_now() -> datetime:
     return utcnow().astimezone(local_zone())
+
+
+def local_today():
+    return local_now().date()

@@ -4,6 +4,12 @@
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-dismiss]");
     if (button) { button.parentElement.remove(); }
+    // Removing a repeated form row (e.g. a contact); blank rows are ignored by the server anyway.
+    var remover = event.target.closest("[data-remove-row]");
+    if (remover) {
+      var row = document.querySelector(remover.getAttribute("data-remove-row"));
+      if (row) { row.remove(); }
+    }
   });
   // Success messages fade after a while; errors stay until dismissed.
   function fadeFlashes(root) {
