@@ -6,6 +6,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, Sele
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
 from portal.accounts.models import DISPLAY_NAME_MAX, USERNAME_MAX
+from portal.core.forms import VersionField, choices
 from portal.core.i18n import LANGUAGE_NAMES
 from portal.core.roles import Role
 
@@ -16,11 +17,11 @@ USERNAME_RULE = Regexp(r"^[A-Za-z0-9_.-]+$",
 
 
 def role_choices():
-    return [(role.value, role.label) for role in Role]
+    return choices((role.value, role.label) for role in Role)
 
 
 def language_choices():
-    return [("", _l("Browser default"))] + list(LANGUAGE_NAMES.items())
+    return choices([("", _l("Browser default"))] + list(LANGUAGE_NAMES.items()))
 
 
 def password_strength(form, field) -> None:
@@ -44,7 +45,7 @@ class UserForm(FlaskForm):
         DataRequired(_l("Enter the name colleagues know them by.")), Length(max=DISPLAY_NAME_MAX)])
     role = SelectField(_l("Role"), choices=role_choices, validate_choice=True)
     preferred_language = SelectField(_l("Language"), choices=language_choices)
-    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    version = VersionField()
 
 
 class PasswordForm(FlaskForm):

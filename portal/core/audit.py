@@ -16,7 +16,7 @@ from portal.extensions import db
 
 # Columns whose values never go into the trail; a change to them is recorded as "changed" only.
 SECRET_FIELDS = frozenset({"password_hash"})
-SKIPPED_FIELDS = frozenset({"version", "updated_at", "created_at"})
+SKIPPED_FIELDS = frozenset({"version", "updated_at", "created_at", "search_text"})
 
 
 def plain(value: Any) -> Any:

@@ -19,8 +19,7 @@ def apply_update(obj: Any, values: Mapping[str, Any], *, expected_version: int |
     Returns the field-level changes (empty when nothing changed). Raises EditConflict carrying
     the stored values of the fields the user edited, for the form to show beside theirs.
     """
-    if expected_version is not None and obj.version != expected_version:
-        raise _conflict(obj, values, expected_version)
+    check_version(obj, values, expected_version=expected_version)
     for name, value in values.items():
         setattr(obj, name, value)
     changes = audit.pending_changes(obj)
@@ -35,6 +34,12 @@ def apply_update(obj: Any, values: Mapping[str, Any], *, expected_version: int |
         db.session.refresh(obj)
         raise _conflict(obj, values, expected_version or 0) from None
     return changes
+
+
+def check_version(obj: Any, values: Mapping[str, Any], *, expected_version: int | None) -> None:
+    """Raise EditConflict before anything is touched when obj moved past the loaded version."""
+    if expected_version is not None and obj.version != expected_version:
+        raise _conflict(obj, values, expected_version)
 
 
 def _conflict(obj: Any, values: Mapping[str, Any], expected_version: int) -> EditConflict:

@@ -7,6 +7,7 @@ from wtforms import (BooleanField, DateField, DecimalField, FieldList, Form, For
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.core.forms import VersionField, choices
 from portal.customers import phones
 from portal.customers.models import CustomerKind, LabourTerms, PartsTerms
 
@@ -22,13 +23,6 @@ def valid_phone(form, field) -> None:
             raise ValidationError(str(error.message)) from None
 
 
-class VersionField(IntegerField):
-    widget = HiddenField.widget
-
-    def __init__(self, **kwargs):
-        super().__init__(validators=[Optional()], **kwargs)
-
-
 class ContactForm(Form):
     name = StringField(_l("Contact name"), validators=[DataRequired(_l("Enter the contact's name.")), Length(max=40)])
     title = StringField(_l("Position"), validators=[Optional(), Length(max=40)])
@@ -39,7 +33,7 @@ class ContactForm(Form):
 class CustomerForm(FlaskForm):
     name = StringField(_l("Customer name"), validators=[_required, Length(max=100)])
     is_organisation = BooleanField(_l("A company or unit (单位), not a private person"))
-    kind = SelectField(_l("Kind"), choices=lambda: [(k.value, k.label) for k in CustomerKind])
+    kind = SelectField(_l("Kind"), choices=lambda: choices((k.value, k.label) for k in CustomerKind))
     province = StringField(_l("Province"), validators=[Optional(), Length(max=20)])
     city = StringField(_l("City"), validators=[Optional(), Length(max=30)])
     district = StringField(_l("District"), validators=[Optional(), Length(max=30)])
@@ -82,10 +76,10 @@ class ContractForm(FlaskForm):
     equipment_ids = MultiCheckboxField(_l("Covered units"), coerce=int)
     start_date = DateField(_l("Start date"), validators=[InputRequired(_l("Enter the start date."))])
     end_date = DateField(_l("End date"), validators=[InputRequired(_l("Enter the end date."))])
-    parts_terms = SelectField(_l("Parts"), choices=lambda: [(t.value, t.label) for t in PartsTerms])
+    parts_terms = SelectField(_l("Parts"), choices=lambda: choices((t.value, t.label) for t in PartsTerms))
     parts_discount_pct = DecimalField(_l("Parts discount (%)"), places=2, validators=[
         Optional(), NumberRange(0, 100, _l("Between %(min)s and %(max)s."))])
-    labour_terms = SelectField(_l("Labour and visit fee"), choices=lambda: [(t.value, t.label) for t in LabourTerms])
+    labour_terms = SelectField(_l("Labour and visit fee"), choices=lambda: choices((t.value, t.label) for t in LabourTerms))
     labour_fee = DecimalField(_l("Fixed fee per visit (¥)"), places=2, validators=[
         Optional(), NumberRange(0, 1_000_000, _l("Between %(min)s and %(max)s."))])
     notes = TextAreaField(_l("Terms and notes"), validators=[Optional(), Length(max=2000)])
@@ -114,7 +108,7 @@ MISMATCH_FIELDS = [("address", _l("Address")), ("phone", _l("Phone")), ("name", 
 
 
 class MismatchForm(FlaskForm):
-    field = SelectField(_l("What is wrong"), choices=MISMATCH_FIELDS)
+    field = SelectField(_l("What is wrong"), choices=lambda: choices(MISMATCH_FIELDS))
     equipment_id = SelectField(_l("Unit"), coerce=lambda v: int(v) if v not in (None, "", "None") else None)
     description = TextAreaField(_l("What you found"), validators=[
         DataRequired(_l("Describe what is wrong.")), Length(max=1000)])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 _SEPARATORS = re.compile(r"[\s\-－—()（）.·]")
-_EXTENSION = re.compile(r"(?:转|ext\.?|x|#|-)(\d{1,6})$", re.IGNORECASE)
+_EXTENSION = re.compile(r"(?:转|ext\.?|x|#|-)\s*(\d{1,6})$", re.IGNORECASE)
 
 
 class PhoneError(ValueError):

@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, inspect, or_, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.core import audit
-from portal.core.conflicts import apply_update
+from portal.core.conflicts import apply_update, check_version
 from portal.core.errors import DomainError, FrozenRecord, ValidationFailed
 from portal.core.numbering import next_number
 from portal.core.timeutil import local_today, utcnow
@@ -214,21 +215,21 @@ def customer_create(*, values: dict[str, Any], contacts: Sequence[ContactInput],
 def customer_update(*, customer: Customer, values: dict[str, Any], contacts: Sequence[ContactInput],
                     expected_version: int | None, actor: Any) -> dict:
     _check_editable(customer)
+    fields = {k: values[k] for k in CUSTOMER_FIELDS if k in values}
+    check_version(customer, fields, expected_version=expected_version)
     normal = _normal_contacts(contacts, customer_id=customer.id)
-    before = _contacts_text(customer.contacts)
-    after = _contacts_text(normal)
-    changes = apply_update(customer, {k: values[k] for k in CUSTOMER_FIELDS if k in values},
-                           expected_version=expected_version, actor=actor)
+    before, after = _contacts_text(customer.contacts), _contacts_text(normal)
     if before != after:
         _set_contacts(customer, normal)
-        customer.updated_at = utcnow()  # bumps the version even when only contacts changed
+        customer.updated_at = utcnow()  # the contacts belong to the record: a change bumps its version
         audit.record("customer.contacts_changed", customer, actor=actor, changes={"contacts": [before, after]})
-    refresh_search_text(customer)
+    changes = apply_update(customer, fields, expected_version=None, actor=actor)
     db.session.flush()
+    refresh_search_text(customer)
     return changes
 
 
-def refresh_search_text(customer: Customer) -> None:
+def search_text_for(customer: Customer) -> str:
     parts = [customer.number, customer.name, customer.address, customer.region]
     for contact in customer.contacts:
         for phone in (contact.phone, contact.alt_phone):
@@ -237,7 +238,20 @@ def refresh_search_text(customer: Customer) -> None:
         parts += [contact.name, contact.title]
     for unit in customer.equipment:
         parts += [unit.serial, unit.model]
-    customer.search_text = " | ".join(p for p in parts if p).lower()
+    return " | ".join(p for p in parts if p).lower()
+
+
+def refresh_search_text(customer: Customer) -> None:
+    """Recompute the derived search column. Written with a plain UPDATE for a stored customer, so
+    adding a unit does not bump the customer's version and cause a false edit conflict."""
+    text = search_text_for(customer)
+    if customer.id is None or inspect(customer).pending:
+        customer.search_text = text
+        return
+    if customer.search_text != text:
+        db.session.execute(update(Customer).where(Customer.id == customer.id).values(search_text=text)
+                           .execution_options(synchronize_session=False))
+        set_committed_value(customer, "search_text", text)
 
 
 # --- equipment ---------------------------------------------------------------------------------
@@ -303,12 +317,11 @@ def equipment_update(*, unit: Equipment, values: dict[str, Any], expected_versio
     _check_editable(unit.customer)
     clean = _equipment_values(values, today=today or local_today())
     _check_serial_free(product_type_id=clean["product_type_id"], serial=clean["serial"], exclude_equipment_id=unit.id)
-    if clean["product_type_id"] != unit.product_type_id:
-        unit.product_type = db.session.get(ProductType, clean["product_type_id"])
+    product_type = db.session.get(ProductType, clean["product_type_id"])
+    months = clean["warranty_months"] if clean["warranty_months"] is not None else product_type.default_warranty_months
+    clean["warranty_ends_on"] = warranty_end(clean["purchase_date"], months)
     changes = apply_update(unit, clean, expected_version=expected_version, actor=actor)
-    _refresh_warranty_end(unit)
     refresh_search_text(unit.customer)
-    db.session.flush()
     return changes
 
 
@@ -467,7 +480,6 @@ def customer_merge(*, survivor: Customer, duplicate: Customer, actor: Any) -> No
     db.session.execute(db.update(Equipment).where(Equipment.agent_id == duplicate.id).values(agent_id=survivor.id))
     survivor.key_customer = survivor.key_customer or duplicate.key_customer
     duplicate.status, duplicate.merged_into_id = CustomerStatus.merged, survivor.id
-    duplicate.search_text = ""
     db.session.flush()
     db.session.expire(survivor, ["equipment", "contracts"])
     refresh_search_text(survivor)

@@ -9,12 +9,15 @@ from werkzeug.datastructures import MultiDict
 from portal.core import audit, htmx
 from portal.core.access import roles
 from portal.core.errors import EditConflict, ValidationFailed
+from portal.core.forms import choices
+from portal.core.pdf import pdf_response, render_pdf
 from portal.core.roles import Role
 from portal.core.timeutil import local_today
 from portal.core.web import attach_errors, done, get_or_404, restamp_version
 from portal.customers import EDIT, OFFICE, READ, bp, phones, services
 from portal.customers.forms import (CancelForm, ContactForm, ContractForm, CustomerForm, EquipmentForm,
                                     MergeForm, MismatchForm, ProductTypeForm, ResolveForm)
+from portal.customers.printing import customer_info_context
 from portal.customers.models import (Customer, CustomerKind, DataCorrection, Equipment, ProductType,
                                      ServiceContract, WarrantyKind)
 from portal.customers.warranty import equipment_status
@@ -157,9 +160,10 @@ def check_serial():
 
 def _equipment_form(unit: Equipment | None = None) -> EquipmentForm:
     form = EquipmentForm(obj=unit if request.method == "GET" else None)
-    form.product_type_id.choices = [(0, "—")] + [(t.id, f"{t.name}（{t.default_warranty_months} 个月）")
-                                                 for t in services.product_types()]
-    form.agent_id.choices = [("", _("(none)"))] + [(a.id, f"{a.number} {a.name}") for a in services.agents()]
+    form.product_type_id.choices = choices([(0, "—")] + [(t.id, _("%(name)s (%(months)s months)", name=t.name,
+                                                                    months=t.default_warranty_months))
+                                                         for t in services.product_types()])
+    form.agent_id.choices = choices([("", _("(none)"))] + [(a.id, f"{a.number} {a.name}") for a in services.agents()])
     return form
 
 
@@ -203,7 +207,7 @@ def equipment_edit(unit_id: int):
 
 def _contract_form(customer: Customer, contract: ServiceContract | None = None) -> ContractForm:
     form = ContractForm(obj=contract if request.method == "GET" else None)
-    form.equipment_ids.choices = [(u.id, f"{u.product_type.name} {u.model} · {u.serial}") for u in customer.equipment]
+    form.equipment_ids.choices = choices((u.id, f"{u.product_type.name} {u.model} · {u.serial}") for u in customer.equipment)
     if request.method == "GET" and contract is not None:
         form.equipment_ids.data = [u.id for u in contract.equipment]
     return form
@@ -300,8 +304,8 @@ def product_type_edit(type_id: int):
 
 def _mismatch_form(customer: Customer) -> MismatchForm:
     form = MismatchForm()
-    form.equipment_id.choices = [("", _("(no particular unit)"))] + [(u.id, f"{u.product_type.name} · {u.serial}")
-                                                                  for u in customer.equipment]
+    form.equipment_id.choices = choices([("", _("(no particular unit)"))] + [(u.id, f"{u.product_type.name} · {u.serial}")
+                                                                          for u in customer.equipment])
     return form
 
 
@@ -353,3 +357,11 @@ def merge(customer_id: int):
             return done(url_for("customers.show", customer_id=survivor.id),
                         _("%(dup)s merged into %(number)s.", dup=duplicate.number, number=survivor.number))
     return htmx.render("customers/merge.html", form=form, survivor=survivor, duplicate=duplicate, status=_status(None))
+
+
+@bp.get("/<int:customer_id>/info.pdf")
+@roles(READ)
+def info_pdf(customer_id: int):
+    customer = get_or_404(Customer, customer_id)
+    data = render_pdf("print/customer_info.html", **customer_info_context(customer, today=local_today()))
+    return pdf_response(data, f"客户信息登记表-{customer.number}.pdf")

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from portal.core.forms import VersionField
+
 _required = DataRequired(_l("This field is required."))
 
 
@@ -31,7 +33,7 @@ class SettingsForm(FlaskForm):
     ontime_target_pct = _percent(_l("On-time rate target (≥ %)"))
     satisfaction_target_pct = _percent(_l("Satisfaction target (≥ %)"))
     complaint_rate_max_pct = _percent(_l("Complaint rate limit (< %)"))
-    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    version = VersionField()
 
     FIELDS = ("company_name", "company_address", "hotline", "hotline_greeting", "answer_limit_minutes",
               "dispatch_limit_minutes", "onsite_limit_hours", "followup_after_service_hours",

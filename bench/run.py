@@ -1,0 +1,221 @@
+"""Benchmarks: `make bench` runs `.venv/bin/python bench/run.py` from the project root.
+
+Prints `name: value` lines, then a small table, and saves both to bench/results/customers-<date>.txt
+under a header line that describes the machine.
+
+The SQLite figures come from a fresh database in a temporary directory. The PostgreSQL figures
+(prefixed pg_) come from
+  * PORTAL_BENCH_DATABASE_URL when set: a THROWAWAY database, its public schema is dropped;
+  * otherwise a throwaway cluster started by scripts/with-postgres.sh (this script re-runs itself
+    under it with BENCH_PG_CHILD=1 and only the PostgreSQL part);
+  * BENCH_SKIP_PG=1 skips them.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET_P95_MS = 50.0
+KINDS = ("phone", "name", "serial")
+
+
+class Report:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.values: dict[str, str] = {}
+
+    def emit(self, name: str, value) -> None:
+        if isinstance(value, float):
+            value = f"{value:.2f}"
+        line = f"{name}: {value}"
+        print(line, flush=True)
+        self.lines.append(line)
+        self.values[name] = str(value)
+
+    def take(self, line: str) -> None:
+        """A `name: value` line printed by the PostgreSQL child."""
+        print(line, flush=True)
+        if ": " in line and not line.startswith(" "):
+            name, value = line.split(": ", 1)
+            self.lines.append(line)
+            self.values[name] = value
+
+
+def quiet_upgrade() -> None:
+    """flask_migrate.upgrade() without alembic's INFO lines (shown if it fails)."""
+    from flask_migrate import upgrade
+
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(captured):
+            upgrade()
+    except BaseException:
+        sys.stderr.write(captured.getvalue())
+        raise
+
+
+def bench_app(url: str):
+    from portal import create_app
+
+    from bench import customers
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True,
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    holder = customers.add_bare_route(app)  # before the first request
+    return app, holder
+
+
+def run_search(report: Report, prefix: str, loaded, terms) -> None:
+    from bench import customers
+
+    figures = customers.measure_search(terms)
+    for kind in KINDS:
+        report.emit(f"{prefix}search_{kind}_p50_ms", figures[kind]["p50"])
+        report.emit(f"{prefix}search_{kind}_p95_ms", figures[kind]["p95"])
+    for kind in KINDS:
+        report.emit(f"{prefix}search_{kind}_matches_avg", f"{figures[kind]['matches']:.1f}")
+
+
+def run_sqlite(report: Report) -> None:
+    from portal.accounts import services as accounts
+    from portal.core.roles import Role
+    from portal.extensions import db
+
+    from bench import customers
+
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
+        app, holder = bench_app(f"sqlite:///{tmp}/bench.sqlite3")
+        with app.app_context():
+            quiet_upgrade()
+            loaded = customers.load()
+            report.emit("customers_loaded", loaded.customers)
+            report.emit("contacts_loaded", loaded.contacts)
+            report.emit("units_loaded", loaded.units)
+            report.emit("load_seconds", loaded.seconds)
+            report.emit("search_name_terms", " ".join(f"{k}={v}" for k, v in loaded.name_share.items()))
+            run_search(report, "", loaded, customers.search_terms(loaded))
+            clerk = accounts.user_create(username="benchclerk", display_name="李内勤", role=Role.clerk,
+                                         password="bench-pass-1")
+            db.session.commit()
+            clerk_id = clerk.id
+            db.session.remove()
+        page = customers.measure_list_page(app, user_id=clerk_id, holder=holder)
+        report.emit("customer_list_p50_ms", page["list_p50"])
+        report.emit("customer_list_p95_ms", page["list_p95"])
+        report.emit("bare_route_p50_ms", page["bare_p50"])
+        report.emit("bare_route_p95_ms", page["bare_p95"])
+        report.emit("customer_list_vs_bare_ratio", page["list_p50"] / page["bare_p50"])
+        report.emit("customer_list_bytes", page["bytes"])
+        with app.app_context():
+            db.engine.dispose()
+
+
+def run_postgres_child(url: str) -> None:
+    """Only the PostgreSQL search figures, printed with the pg_ prefix."""
+    from sqlalchemy import text
+
+    from portal.extensions import db
+
+    from bench import customers
+
+    report = Report()
+    app, _holder = bench_app(url)
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        report.emit("pg_server_version", db.session.scalar(text("SHOW server_version")))
+        db.session.remove()
+        quiet_upgrade()
+        loaded = customers.load()
+        report.emit("pg_load_seconds", loaded.seconds)
+        run_search(report, "pg_", loaded, customers.search_terms(loaded))
+        db.engine.dispose()
+
+
+def run_postgres(report: Report) -> None:
+    if os.environ.get("BENCH_SKIP_PG"):
+        report.emit("pg_skipped", "BENCH_SKIP_PG is set")
+        return
+    env = dict(os.environ, BENCH_PG_CHILD="1")
+    command = [sys.executable, str(Path(__file__).resolve())]
+    if not os.environ.get("PORTAL_BENCH_DATABASE_URL"):
+        command = ["bash", str(ROOT / "scripts" / "with-postgres.sh")] + command
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    for line in process.stdout:
+        report.take(line.rstrip("\n"))
+    if process.wait() != 0:
+        report.emit("pg_skipped", f"PostgreSQL part failed (exit {process.returncode}), see above")
+
+
+def machine_header(report: Report) -> str:
+    pg = report.values.get("pg_server_version", "not measured")
+    return (f"# customers bench {datetime.now().astimezone():%Y-%m-%d %H:%M %z}; nproc={os.cpu_count()}, "
+            f"{platform.system()} {platform.machine()}, python {platform.python_version()}, "
+            f"sqlite {sqlite3.sqlite_version}, postgresql {pg}")
+
+
+def table(report: Report) -> list[str]:
+    v = report.values
+
+    def cell(prefix: str, kind: str) -> str:
+        p50, p95 = v.get(f"{prefix}search_{kind}_p50_ms"), v.get(f"{prefix}search_{kind}_p95_ms")
+        if p50 is None:
+            return "-"
+        mark = "ok" if float(p95) <= TARGET_P95_MS else "MISSED"
+        return f"{float(p50):7.1f} / {float(p95):7.1f}  {mark}"
+
+    rows = [f"{'search (ms, p50 / p95)':<24}{'SQLite':<26}{'PostgreSQL':<26}",
+            f"{'-' * 24}{'-' * 26}{'-' * 26}"]
+    labels = {"phone": "phone fragment (7 dig.)", "name": "2-char name (张伟…)", "serial": "serial"}
+    for kind in KINDS:
+        rows.append(f"{labels[kind]:<24}{cell('', kind):<26}{cell('pg_', kind):<26}")
+    rows.append(f"target: p95 <= {TARGET_P95_MS:.0f} ms on SQLite, 100 000 customers / 200 000 units")
+    if "customer_list_p50_ms" in v:
+        rows.append(f"GET /customers/?q=张: p50 {float(v['customer_list_p50_ms']):.1f} ms, "
+                    f"p95 {float(v['customer_list_p95_ms']):.1f} ms; bare route of the same size "
+                    f"p50 {float(v['bare_route_p50_ms']):.1f} ms, p95 {float(v['bare_route_p95_ms']):.1f} ms; "
+                    f"ratio {float(v['customer_list_vs_bare_ratio']):.1f}x")
+    return rows
+
+
+def main() -> int:
+    if os.environ.get("BENCH_PG_CHILD"):
+        url = os.environ.get("PORTAL_BENCH_DATABASE_URL") or os.environ.get("PORTAL_TEST_DATABASE_URL")
+        if not url:
+            print("pg_skipped: no PostgreSQL URL", flush=True)
+            return 1
+        run_postgres_child(url)
+        return 0
+
+    started = time.perf_counter()
+    report = Report()
+    run_sqlite(report)
+    run_postgres(report)
+    report.emit("bench_seconds", time.perf_counter() - started)
+    summary = table(report)
+    print()
+    print("\n".join(summary))
+
+    results = ROOT / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    path = results / f"customers-{datetime.now().astimezone():%Y-%m-%d}.txt"
+    path.write_text("\n".join([machine_header(report), *report.lines, "", *summary]) + "\n", encoding="utf-8")
+    print(f"\nsaved to {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
