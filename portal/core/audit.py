@@ -87,7 +87,7 @@ def record(action: str, obj: Any, *, actor: Any = None, changes: dict[str, Any] 
 
 def record_created(obj: Any, *, actor: Any, fields: Iterable[str], note: str | None = None) -> AuditEntry:
     return record(f"{type(obj).__tablename__}.created", obj, actor=actor,
-                  changes={k: [None, v] for k, v in snapshot(obj, fields).items()}, note=note)
+                  changes={k: [None, v] for k, v in snapshot(obj, fields).items() if v not in (None, "")}, note=note)
 
 
 def record_updated(obj: Any, *, actor: Any, note: str | None = None) -> AuditEntry | None:

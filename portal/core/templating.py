@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Flask, Response, current_app, request
 from flask_babel import format_datetime, get_locale
@@ -44,6 +45,29 @@ def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(verb, verb.replace("_", " ")))
 
 
+# What the audit timeline shows for a field name and for stored enum values; each family describes
+# its own fields once in its package __init__ (describe_fields), so every timeline reads well.
+FIELD_LABELS: dict[str, Any] = {}
+VALUE_NAMES: dict[str, dict[str, Any]] = {}
+
+
+def describe_fields(labels: dict[str, Any], enums: dict[str, Any] | None = None) -> None:
+    FIELD_LABELS.update(labels)
+    for field, enum_cls in (enums or {}).items():
+        VALUE_NAMES.setdefault(field, {}).update({member.value: member.label for member in enum_cls})
+
+
+def audit_value(value, names: dict | None = None) -> str:
+    """A before/after value of the audit trail as a reader expects it: labels, yes/no, a dash."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_l("yes") if value else _l("no"))
+    if names and str(value) in names:
+        return str(names[str(value)])
+    return str(value)
+
+
 def their_value(conflict, field):
     """The other person's saved value for a form field in an edit conflict, when it differs."""
     if conflict is None or field.name not in conflict.theirs:
@@ -78,6 +102,9 @@ def input_attrs(field, described: str | None, autofocus: bool, extra: dict, chec
 
 def register(app: Flask) -> None:
     app.jinja_env.globals["input_attrs"] = input_attrs
+    app.jinja_env.globals["audit_value"] = audit_value
+    app.jinja_env.globals["field_labels"] = FIELD_LABELS
+    app.jinja_env.globals["value_names"] = VALUE_NAMES
     app.jinja_env.globals["their"] = their_value
     app.jinja_env.filters["action_label"] = action_label
     app.jinja_env.globals["form_labels"] = lambda form: [(f.name, f.label.text) for f in form]
