@@ -67,6 +67,12 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave the hand-written search index tables (and FTS5's shadow tables) to their migration."""
+    from portal.customers.search import is_index_table
+    return not (type_ == "table" and reflected and compare_to is None and is_index_table(name))
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -88,6 +94,7 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 

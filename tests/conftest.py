@@ -52,6 +52,7 @@ def database_url(tmp_path_factory) -> str:
 def _empty_tables() -> None:
     tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
     with _db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM customer_search" if conn.dialect.name == "postgresql" else "DELETE FROM customer_fts"))
         if conn.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, inspect, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -16,7 +16,7 @@ from portal.core.conflicts import apply_update, check_version
 from portal.core.errors import DomainError, FrozenRecord, ValidationFailed
 from portal.core.numbering import next_number
 from portal.core.timeutil import local_today, utcnow
-from portal.customers import phones
+from portal.customers import phones, search
 from portal.customers.models import (ContractStatus, CorrectionStatus, Customer, CustomerKind, CustomerStatus,
                                      Contact, DataCorrection, Equipment, LabourTerms, PartsTerms, ProductType,
                                      ServiceContract, WarrantyKind, contract_equipment)
@@ -111,7 +111,12 @@ def search_terms(q: str) -> list[str]:
 def customer_query(filters: Filters, *, today: date | None = None):
     today = today or local_today()
     query = select(Customer).where(Customer.status == CustomerStatus.active)
-    for term in search_terms(filters.q):
+    terms = search_terms(filters.q)
+    if terms:
+        candidates = search.candidate_ids(terms)
+        if candidates is not None:
+            query = query.where(Customer.id.in_(candidates))
+    for term in terms:
         query = query.where(Customer.search_text.contains(term, autoescape=True))
     if filters.kind in CustomerKind.__members__:
         query = query.where(Customer.kind == CustomerKind(filters.kind))
@@ -205,9 +210,10 @@ def customer_create(*, values: dict[str, Any], contacts: Sequence[ContactInput],
     normal = _normal_contacts(contacts, customer_id=None)
     customer = Customer(number=next_number("KH"), **{k: values[k] for k in CUSTOMER_FIELDS if k in values})
     _set_contacts(customer, normal)
+    customer.search_text = search_text_for(customer)
     db.session.add(customer)
-    refresh_search_text(customer)
     db.session.flush()
+    search.store([(customer.id, customer.search_text)])
     audit.record_created(customer, actor=actor, fields=("number",) + CUSTOMER_FIELDS)
     return customer
 
@@ -242,16 +248,16 @@ def search_text_for(customer: Customer) -> str:
 
 
 def refresh_search_text(customer: Customer) -> None:
-    """Recompute the derived search column. Written with a plain UPDATE for a stored customer, so
-    adding a unit does not bump the customer's version and cause a false edit conflict."""
+    """Recompute the derived search column and the n-gram index (portal.customers.search).
+
+    Written with a plain UPDATE, so adding a unit does not bump the customer's version and cause
+    a false edit conflict. The customer must be flushed (have an id)."""
     text = search_text_for(customer)
-    if customer.id is None or inspect(customer).pending:
-        customer.search_text = text
-        return
     if customer.search_text != text:
         db.session.execute(update(Customer).where(Customer.id == customer.id).values(search_text=text)
                            .execution_options(synchronize_session=False))
         set_committed_value(customer, "search_text", text)
+    search.store([(customer.id, text)])
 
 
 # --- equipment ---------------------------------------------------------------------------------
@@ -480,6 +486,7 @@ def customer_merge(*, survivor: Customer, duplicate: Customer, actor: Any) -> No
     db.session.execute(db.update(Equipment).where(Equipment.agent_id == duplicate.id).values(agent_id=survivor.id))
     survivor.key_customer = survivor.key_customer or duplicate.key_customer
     duplicate.status, duplicate.merged_into_id = CustomerStatus.merged, survivor.id
+    search.remove(duplicate.id)
     db.session.flush()
     db.session.expire(survivor, ["equipment", "contracts"])
     refresh_search_text(survivor)
