@@ -99,7 +99,7 @@ test: system-test venv translations
 # --- bench ------------------------------------------------------------------------------------
 
 # Benchmarks print `name: value` lines; each issue adds its own under bench/.
-bench: system-run venv translations
+bench: system-test venv translations
 	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py; else echo "bench: no benchmarks yet"; fi
 
 # --- clean ------------------------------------------------------------------------------------

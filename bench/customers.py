@@ -2,7 +2,8 @@
 
 Builds a fresh database from the real migrations, bulk-loads it with SQLAlchemy Core (the services
 are far too slow for 100k records) while writing exactly the derived columns the services write
-(number, search_text, warranty_ends_on, the number_sequence row), then times
+(number, search_text, warranty_ends_on, the number_sequence row, and the n-gram search index through
+portal.customers.search.store when the code has one), then times
 
   * services.search_customers() for a phone fragment, a common two-character name and a serial
     (the count query and the page of 25 included), N=200 each after a warm-up;
@@ -17,7 +18,7 @@ import random
 import statistics
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import func, insert, select, text
@@ -62,23 +63,7 @@ MOBILE_PREFIXES = ["130", "131", "132", "133", "135", "136", "137", "138", "139"
                    "188", "189", "191", "198", "199"]
 
 
-def search_text_for(number: str, name: str, address: str, region: str,
-                    contacts: Iterable[tuple[str, str, str, str]], units: Iterable[tuple[str, str]]) -> str:
-    """search_text as services.refresh_search_text builds it; contacts are (name, title, phone,
-    alt_phone) by position, units (serial, model) by id.
-
-    TODO: a copy. It must match portal.customers.services.refresh_search_text; load() checks a
-    sample against the real function and fails loudly if they differ. Replace with the shared
-    pure helper once services has one."""
-    parts = [number, name, address, region]
-    for contact_name, title, phone, alt_phone in contacts:
-        for value in (phone, alt_phone):
-            if value:
-                parts += [value, "".join(ch for ch in value if ch.isdigit())]
-        parts += [contact_name, title]
-    for serial, model in units:
-        parts += [serial, model]
-    return " | ".join(p for p in parts if p).lower()
+from portal.customers.search import search_text_from as search_text_for  # noqa: E402
 
 
 @dataclass
@@ -90,6 +75,7 @@ class Loaded:
     phones: list[str] = field(default_factory=list)      # sample of mobile numbers in the data
     serials: list[str] = field(default_factory=list)     # sample of serials in the data
     name_share: dict[str, int] = field(default_factory=dict)
+    search_index: str = "none (LIKE on customer.search_text only)"
 
 
 class _Generator:
@@ -147,6 +133,7 @@ def load(*, customers: int = CUSTOMERS, units: int = UNITS, seed: int = SEED, ve
         contact_rows: list[dict[str, Any]] = []
         unit_rows: list[dict[str, Any]] = []
         contact_id = unit_id = 0
+        indexed: list[tuple[int, str]] = []
 
         def flush(force: bool = False) -> None:
             for table, rows in ((Customer.__table__, customer_rows), (Contact.__table__, contact_rows),
@@ -199,12 +186,13 @@ def load(*, customers: int = CUSTOMERS, units: int = UNITS, seed: int = SEED, ve
                 contact_rows.append({"id": contact_id, "customer_id": cid, "position": position, "name": contact_name,
                                      "title": title, "phone": phone, "alt_phone": alt_phone})
             address = "".join(p for p in ("山东省", city, district, street) if p)
+            indexed.append((cid, search_text_for(number, name, address, region, contacts, units_here)))
             customer_rows.append({
                 "id": cid, "number": number, "name": name, "is_organisation": organisation,
                 "kind": CustomerKind.agent if agent else CustomerKind.end_customer, "province": "山东省",
                 "city": city, "district": district, "street": street, "region": region,
                 "key_customer": rng.random() < 0.15, "notes": "", "status": CustomerStatus.active,
-                "merged_into_id": None, "search_text": search_text_for(number, name, address, region, contacts, units_here),
+                "merged_into_id": None, "search_text": indexed[-1][1],
                 "created_at": now, "updated_at": now, "version": 1})
             if rng.random() < 0.01 and len(result.phones) < 2000:
                 result.phones.append(contacts[0][2])
@@ -217,6 +205,11 @@ def load(*, customers: int = CUSTOMERS, units: int = UNITS, seed: int = SEED, ve
             for table in ("product_type", "customer", "contact", "equipment", "number_sequence"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"(SELECT max(id) FROM {table}))"))
+    store = search_index_writer()
+    if store is not None:
+        _fill_search_index(store, indexed)
+        result.search_index = f"{store.__module__}.{store.__name__} (filled in chunks of {CHUNK})"
+    del indexed
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
@@ -236,21 +229,42 @@ def _verify_derived_columns(sample: int, seed: int) -> None:
     """The bulk load must write what the services would: compare a sample with the real code."""
     from portal.customers import services
 
+    pure = getattr(services, "search_text_for", None)  # search_text_for(customer) -> str, when there
     rng = random.Random(seed)
     total = db.session.scalar(select(func.count(Customer.id)))
     for cid in rng.sample(range(1, total + 1), min(sample, total)):
         customer = db.session.get(Customer, cid)
         stored = customer.search_text
-        services.refresh_search_text(customer)
-        if customer.search_text != stored:
-            raise AssertionError(f"search_text of customer {cid} differs from services.refresh_search_text:\n"
-                                 f"  bulk:     {stored!r}\n  services: {customer.search_text!r}")
+        if pure is not None:
+            expected = pure(customer)
+        else:
+            services.refresh_search_text(customer)
+            expected = customer.search_text
+        if expected != stored:
+            raise AssertionError(f"search_text of customer {cid} differs from the services':\n"
+                                 f"  bulk:     {stored!r}\n  services: {expected!r}")
         for unit in customer.equipment:
-            stored_end = unit.warranty_ends_on
-            services._refresh_warranty_end(unit)
-            if unit.warranty_ends_on != stored_end:
-                raise AssertionError(f"warranty_ends_on of unit {unit.id}: bulk {stored_end}, services {unit.warranty_ends_on}")
+            months = unit.warranty_months if unit.warranty_months is not None else unit.product_type.default_warranty_months
+            if warranty_end(unit.purchase_date, months) != unit.warranty_ends_on:
+                raise AssertionError(f"warranty_ends_on of unit {unit.id}: bulk {unit.warranty_ends_on}")
     db.session.rollback()
+    db.session.remove()
+
+
+def search_index_writer() -> Callable[[list[tuple[int, str]]], None] | None:
+    """The services' own writer of a separate search index (portal.customers.search.store), if
+    the code has one; the bulk load feeds it exactly what refresh_search_text would."""
+    try:
+        from portal.customers import search
+    except ImportError:
+        return None
+    return getattr(search, "store", None)
+
+
+def _fill_search_index(store: Callable[[list[tuple[int, str]]], None], rows: list[tuple[int, str]]) -> None:
+    for start in range(0, len(rows), CHUNK):
+        store(rows[start:start + CHUNK])
+        db.session.commit()
     db.session.remove()
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from portal.accounts import services as accounts
 from portal.accounts.models import User
 from portal.core.roles import Role
+from portal.customers.demo import load_customer_demo
 from portal.extensions import db
 from portal.settings import services as settings
 
@@ -41,6 +42,7 @@ def load_demo() -> list[tuple[str, str, Role, bool]]:
         rows.append((username, demo_password(username), role, created))
     if settings.get_settings().id is None:
         settings.settings_update(values={}, expected_version=None, actor=None)
+    load_customer_demo(actor=accounts.find_by_username("clerk"))
     db.session.commit()
     return rows
 

@@ -25,6 +25,21 @@ INDEX_TABLES = frozenset({"customer_fts", "customer_search"})
 _RUNS = re.compile(r"[0-9a-z]+|[\u3400-\u9fff\uf900-\ufaff]+")
 
 
+def search_text_from(number: str, name: str, address: str, region: str,
+                     contacts: Iterable[tuple[str, str, str, str]], units: Iterable[tuple[str, str]]) -> str:
+    """The customer's search text from plain values: contacts as (name, title, phone, alt_phone),
+    units as (serial, model). Phones appear as stored and as digits only."""
+    parts = [number, name, address, region]
+    for contact_name, title, phone, alt_phone in contacts:
+        for value in (phone, alt_phone):
+            if value:
+                parts += [value, "".join(ch for ch in value if ch.isdigit())]
+        parts += [contact_name, title]
+    for serial, model in units:
+        parts += [serial, model]
+    return " | ".join(p for p in parts if p).lower()
+
+
 def is_index_table(name: str) -> bool:
     return name in INDEX_TABLES or name.startswith("customer_fts_")
 
@@ -45,7 +60,9 @@ def tokens_for(search_text: str) -> list[str]:
 
 
 def _query_runs(term: str) -> list[tuple[list[str], bool]]:
-    """(grams, is_prefix) for every run in a search term."""
+    """(grams, is_prefix) for every run in a search term. Short runs become prefixes, but only
+    when the term has no full-length run: "rq" in RQ-2021-0159 would match half the archive and
+    only slow the index down, while the LIKE recheck keeps the result exact anyway."""
     runs = []
     for run in _RUNS.findall(term.lower()):
         n = CJK_N if run[0] >= "\u3400" else LATIN_N
@@ -53,6 +70,8 @@ def _query_runs(term: str) -> list[tuple[list[str], bool]]:
             runs.append(([run], True))
         else:
             runs.append(([run[i:i + n] for i in range(len(run) - n + 1)], False))
+    if any(not prefix for _grams, prefix in runs):
+        runs = [run for run in runs if not run[1]]
     return runs
 
 

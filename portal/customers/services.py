@@ -1,6 +1,7 @@
 """Customer archive verbs. Each checks, mutates, flushes and audits; the view commits once."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -73,9 +74,20 @@ def agents() -> list[Customer]:
                                    .order_by(Customer.name)))
 
 
+_regions_cache: dict[str, tuple[float, list[str]]] = {}
+REGIONS_TTL_SECONDS = 60
+
+
 def regions() -> list[str]:
-    return [r for r in db.session.scalars(select(Customer.region).where(Customer.region != "").distinct()
-                                          .order_by(Customer.region))]
+    """The regions in use, for the filter; a DISTINCT over the whole archive, so kept a minute."""
+    key = str(db.session.get_bind().url)
+    cached = _regions_cache.get(key)
+    if cached and time.monotonic() - cached[0] < REGIONS_TTL_SECONDS:
+        return cached[1]
+    found = list(db.session.scalars(select(Customer.region).where(Customer.region != "").distinct()
+                                    .order_by(Customer.region)))
+    _regions_cache[key] = (time.monotonic(), found)
+    return found
 
 
 @dataclass
@@ -137,6 +149,9 @@ def customer_query(filters: Filters, *, today: date | None = None):
     return query
 
 
+COUNT_CAP = 1000  # counting every match of a one-letter search costs more than the page itself
+
+
 @dataclass
 class Page:
     items: list[Customer]
@@ -144,14 +159,18 @@ class Page:
     total: int
 
     @property
+    def capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+    @property
     def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+        return max(1, -(-min(self.total, COUNT_CAP) // PAGE_SIZE))
 
 
 def search_customers(filters: Filters, *, page: int = 1) -> Page:
     query = customer_query(filters)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = min(max(1, page), max(1, -(-total // PAGE_SIZE)))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).limit(COUNT_CAP + 1).subquery()))
+    page = min(max(1, page), max(1, -(-min(total, COUNT_CAP) // PAGE_SIZE)))
     items = list(db.session.scalars(query.options(selectinload(Customer.contacts))
                                     .order_by(Customer.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
     return Page(items, page, total)
@@ -211,6 +230,7 @@ def customer_create(*, values: dict[str, Any], contacts: Sequence[ContactInput],
     customer = Customer(number=next_number("KH"), **{k: values[k] for k in CUSTOMER_FIELDS if k in values})
     _set_contacts(customer, normal)
     customer.search_text = search_text_for(customer)
+    _regions_cache.clear()
     db.session.add(customer)
     db.session.flush()
     search.store([(customer.id, customer.search_text)])
@@ -230,21 +250,18 @@ def customer_update(*, customer: Customer, values: dict[str, Any], contacts: Seq
         customer.updated_at = utcnow()  # the contacts belong to the record: a change bumps its version
         audit.record("customer.contacts_changed", customer, actor=actor, changes={"contacts": [before, after]})
     changes = apply_update(customer, fields, expected_version=None, actor=actor)
+    if "region" in changes:
+        _regions_cache.clear()
     db.session.flush()
     refresh_search_text(customer)
     return changes
 
 
 def search_text_for(customer: Customer) -> str:
-    parts = [customer.number, customer.name, customer.address, customer.region]
-    for contact in customer.contacts:
-        for phone in (contact.phone, contact.alt_phone):
-            if phone:
-                parts += [phone, "".join(ch for ch in phone if ch.isdigit())]
-        parts += [contact.name, contact.title]
-    for unit in customer.equipment:
-        parts += [unit.serial, unit.model]
-    return " | ".join(p for p in parts if p).lower()
+    return search.search_text_from(
+        customer.number, customer.name, customer.address, customer.region,
+        [(c.name, c.title, c.phone, c.alt_phone) for c in customer.contacts],
+        [(u.serial, u.model) for u in customer.equipment])
 
 
 def refresh_search_text(customer: Customer) -> None:
