@@ -19,13 +19,14 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 from sqlalchemy import func, insert, select, text
 
 from portal.core.models import NumberSequence
 from portal.core.numbering import format_number
 from portal.core.timeutil import local_now, local_today
+from portal.customers.demo import PhoneMaker
 from portal.customers.models import (Contact, Customer, CustomerKind, CustomerStatus, Equipment, ProductType)
 from portal.customers.warranty import warranty_end
 from portal.extensions import db
@@ -58,9 +59,6 @@ COMMON_NAMES = ["张伟", "王芳", "李娜", "刘洋"]
 COMPANY_WORDS = ["鲁味居", "聚丰园", "福满楼", "海悦", "齐鲁香", "金百合", "好客来", "御膳坊", "一品香", "蓬莱阁"]
 COMPANY_KINDS = ["餐馆", "饭店", "酒楼", "大酒店", "快餐店", "学校食堂", "工厂食堂", "职工食堂", "宾馆"]
 TITLES = ["老板", "经理", "厨师长", "后勤主任", "采购", "店长"]
-MOBILE_PREFIXES = ["130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "156",
-                   "157", "158", "159", "166", "175", "176", "177", "180", "181", "182", "183", "185", "186", "187",
-                   "188", "189", "191", "198", "199"]
 
 
 from portal.customers.search import search_text_from as search_text_for  # noqa: E402
@@ -78,7 +76,7 @@ class Loaded:
     search_index: str = "none (LIKE on customer.search_text only)"
 
 
-class _Generator:
+class _Generator(PhoneMaker):
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
         self.phones: set[str] = set()
@@ -91,20 +89,6 @@ class _Generator:
         given = rng.choice(GIVEN) if rng.random() < 0.4 else rng.choice(GIVEN) + rng.choice(GIVEN)
         name = surname + given
         return name if name not in COMMON_NAMES else name + "华"
-
-    def mobile(self) -> str:
-        while True:
-            number = self.rng.choice(MOBILE_PREFIXES) + f"{self.rng.randrange(10 ** 8):08d}"
-            if number not in self.phones:
-                self.phones.add(number)
-                return number
-
-    def landline(self, area: str) -> str:
-        while True:
-            number = f"{area}-{self.rng.choice('5678')}{self.rng.randrange(10 ** 7):07d}"
-            if number not in self.phones:
-                self.phones.add(number)
-                return number
 
 
 def load(*, customers: int = CUSTOMERS, units: int = UNITS, seed: int = SEED, verify: int = 50) -> Loaded:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, request, session, url_for
+from flask import current_app, flash, g, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -9,10 +9,9 @@ from portal.accounts.forms import LanguageForm, LoginForm, NewUserForm, Password
 from portal.accounts.models import User
 from portal.core import audit, htmx
 from portal.core.access import public, roles, staff
-from portal.core.errors import EditConflict, ValidationFailed
 from portal.core.i18n import LANGUAGE_NAMES
 from portal.core.roles import Role
-from portal.core.web import attach_errors, done, get_or_404, restamp_version, safe_next
+from portal.core.web import attempt, done, form_status, get_or_404, safe_next
 from portal.extensions import limiter
 
 
@@ -89,13 +88,12 @@ def users():
 @roles(Role.admin)
 def user_new():
     form = NewUserForm()
-    if form.validate_on_submit():
-        try:
-            user = services.user_create(actor=current_user, **_user_fields(form), password=form.password.data)
-            return done(url_for("accounts.user_edit", user_id=user.id), _("User %(name)s created.", name=user.username))
-        except ValidationFailed as error:
-            attach_errors(form, error)
-    return _form_page("accounts/user_new.html", form)
+    outcome = attempt(form, lambda: services.user_create(actor=current_user, **_user_fields(form),
+                                                         password=form.password.data))
+    if outcome.ok:
+        return done(url_for("accounts.user_edit", user_id=outcome.result.id),
+                    _("User %(name)s created.", name=outcome.result.username))
+    return htmx.render("accounts/user_new.html", form=form, status=form_status(outcome))
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
@@ -103,19 +101,12 @@ def user_new():
 def user_edit(user_id: int):
     user = get_or_404(User, user_id)
     form = UserForm(obj=user if request.method == "GET" else None)
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            services.user_update(user=user, expected_version=form.version.data, actor=current_user,
-                                 **_user_fields(form))
-            return done(url_for("accounts.user_edit", user_id=user.id), _("Changes saved."))
-        except ValidationFailed as error:
-            attach_errors(form, error)
-        except EditConflict as error:
-            conflict = error
-            restamp_version(form, user)
-    return _form_page("accounts/user_edit.html", form, user=user, conflict=conflict,
-                      password_form=PasswordForm(), timeline=audit.timeline(user))
+    outcome = attempt(form, lambda: services.user_update(user=user, expected_version=form.version.data,
+                                                         actor=current_user, **_user_fields(form)), obj=user)
+    if outcome.ok:
+        return done(url_for("accounts.user_edit", user_id=user.id), _("Changes saved."))
+    return htmx.render("accounts/user_edit.html", form=form, user=user, conflict=outcome.conflict,
+                       password_form=PasswordForm(), timeline=audit.timeline(user), status=form_status(outcome))
 
 
 @bp.post("/admin/users/<int:user_id>/active")
@@ -133,8 +124,8 @@ def user_password(user_id: int):
     user = get_or_404(User, user_id)
     password_form = PasswordForm()
     if not password_form.validate_on_submit():
-        return _form_page("accounts/user_edit.html", UserForm(obj=user), user=user, conflict=None,
-                          password_form=password_form, timeline=audit.timeline(user))
+        return htmx.render("accounts/user_edit.html", form=UserForm(obj=user), user=user, conflict=None,
+                           password_form=password_form, timeline=audit.timeline(user), status=form_status())
     services.user_reset_password(user=user, password=password_form.password.data, actor=current_user)
     return done(url_for("accounts.user_edit", user_id=user.id), _("Password reset."))
 
@@ -142,9 +133,3 @@ def user_password(user_id: int):
 def _user_fields(form: UserForm) -> dict:
     return {"username": form.username.data, "display_name": form.display_name.data,
             "role": Role(form.role.data), "preferred_language": form.preferred_language.data or None}
-
-
-def _form_page(template: str, form, **context):
-    # Reaching here on a POST means it failed: success returned early through done().
-    status = 409 if context.get("conflict") else htmx.VALIDATION_STATUS if request.method == "POST" else 200
-    return htmx.render(template, form=form, status=status, **context)

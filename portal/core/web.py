@@ -1,13 +1,15 @@
 """Small view helpers shared by every family: finish a POST, copy service errors onto a form."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from flask import abort, flash
+from flask import abort, flash, request
 from flask_wtf import FlaskForm
 
 from portal.core import htmx
-from portal.core.errors import ValidationFailed
+from portal.core.errors import EditConflict, ValidationFailed
 from portal.extensions import db
 
 
@@ -51,3 +53,33 @@ def restamp_version(form: FlaskForm, obj) -> None:
     deliberate overwrite of what the user has now seen."""
     form.version.data = obj.version
     form.version.raw_data = [str(obj.version)]
+
+
+@dataclass
+class Attempt:
+    """The outcome of running a service for a submitted form (see `attempt`)."""
+    ok: bool
+    result: Any = None
+    conflict: EditConflict | None = None
+
+
+def attempt(form: FlaskForm, save: Callable[[], Any], *, obj: Any = None) -> Attempt:
+    """Validate the form and call save(); on a service's ValidationFailed put its messages next to
+    the fields, on an EditConflict keep what the user typed and restamp the version from obj."""
+    if not form.validate_on_submit():
+        return Attempt(False)
+    try:
+        return Attempt(True, save())
+    except ValidationFailed as error:
+        attach_errors(form, error)
+    except EditConflict as error:
+        restamp_version(form, obj if obj is not None else error.obj)
+        return Attempt(False, conflict=error)
+    return Attempt(False)
+
+
+def form_status(outcome: Attempt | None = None) -> int:
+    """200 for a first GET, 409 for an edit conflict, 422 for any other failed POST."""
+    if outcome is not None and outcome.conflict is not None:
+        return 409
+    return htmx.VALIDATION_STATUS if request.method == "POST" else 200

@@ -85,7 +85,32 @@ def load_customer_demo(*, actor: Any = None, count: int = 200, seed: int = 2026)
     return _DemoBuilder(actor=actor, count=count, seed=seed).build()
 
 
-class _DemoBuilder:
+MOBILE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "156",
+                   "157", "158", "159", "166", "175", "176", "177", "180", "181", "182", "183", "185", "186", "187",
+                   "188", "189", "191", "198", "199")
+
+
+class PhoneMaker:
+    """Unique, valid Chinese phone numbers from a seeded generator (also used by bench/)."""
+    rng: random.Random
+    phones: set[str]
+
+    def mobile(self) -> str:
+        while True:
+            number = self.rng.choice(MOBILE_PREFIXES) + f"{self.rng.randrange(10 ** 8):08d}"
+            if number not in self.phones:
+                self.phones.add(number)
+                return number
+
+    def landline(self, area: str) -> str:
+        while True:
+            number = f"{area}-{self.rng.choice('5678')}{self.rng.randrange(10 ** 7):07d}"
+            if number not in self.phones:
+                self.phones.add(number)
+                return number
+
+
+class _DemoBuilder(PhoneMaker):
     def __init__(self, *, actor: Any, count: int, seed: int) -> None:
         self.actor = actor
         self.count = max(count, 20)
@@ -109,23 +134,6 @@ class _DemoBuilder:
         if roll < 0.55:
             return surname + rng.choice(GIVEN_ONE)
         return surname + rng.choice(GIVEN_TWO)
-
-    def mobile(self) -> str:
-        prefixes = ["130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "156",
-                    "157", "158", "159", "166", "175", "176", "177", "180", "181", "182", "183", "185", "186", "187",
-                    "188", "189", "191", "198", "199"]
-        while True:
-            number = self.rng.choice(prefixes) + f"{self.rng.randrange(10 ** 8):08d}"
-            if number not in self.phones:
-                self.phones.add(number)
-                return number
-
-    def landline(self, area: str) -> str:
-        while True:
-            number = f"{area}-{self.rng.choice('5678')}{self.rng.randrange(10 ** 7):07d}"
-            if number not in self.phones:
-                self.phones.add(number)
-                return number
 
     def place(self, city: str | None = None) -> tuple[str, str, str, str, str]:
         rng = self.rng

@@ -8,12 +8,11 @@ from werkzeug.datastructures import MultiDict
 
 from portal.core import audit, htmx
 from portal.core.access import roles
-from portal.core.errors import EditConflict, ValidationFailed
 from portal.core.forms import choices
 from portal.core.pdf import pdf_response, render_pdf
 from portal.core.roles import Role
 from portal.core.timeutil import local_today
-from portal.core.web import attach_errors, done, get_or_404, restamp_version
+from portal.core.web import attempt, done, form_status, get_or_404
 from portal.customers import EDIT, OFFICE, READ, bp, phones, services
 from portal.customers.forms import (CancelForm, ContactForm, ContractForm, CustomerForm, EquipmentForm,
                                     MergeForm, MismatchForm, ProductTypeForm, ResolveForm)
@@ -22,10 +21,6 @@ from portal.customers.models import (Customer, CustomerKind, DataCorrection, Equ
                                      ServiceContract, WarrantyKind)
 from portal.customers.warranty import equipment_status
 from portal.extensions import db
-
-
-def _status(conflict) -> int:
-    return 409 if conflict else htmx.VALIDATION_STATUS if request.method == "POST" else 200
 
 
 # --- list and search ---------------------------------------------------------------------------
@@ -74,32 +69,26 @@ def _contact_inputs(form: CustomerForm) -> list[services.ContactInput]:
 @roles(EDIT)
 def new():
     form = _customer_form()
-    if form.validate_on_submit():
-        try:
-            customer = services.customer_create(values=form.values(), contacts=_contact_inputs(form), actor=current_user)
-            return done(url_for("customers.show", customer_id=customer.id),
-                        _("Customer %(number)s created.", number=customer.number))
-        except ValidationFailed as error:
-            attach_errors(form, error)
-    return htmx.render("customers/form.html", form=form, customer=None, conflict=None, status=_status(None))
+    outcome = attempt(form, lambda: services.customer_create(values=form.values(), contacts=_contact_inputs(form),
+                                                             actor=current_user))
+    if outcome.ok:
+        return done(url_for("customers.show", customer_id=outcome.result.id),
+                    _("Customer %(number)s created.", number=outcome.result.number))
+    return htmx.render("customers/form.html", form=form, customer=None, conflict=None, status=form_status(outcome))
 
 
 @bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
 @roles(EDIT)
 def edit(customer_id: int):
     customer = get_or_404(Customer, customer_id)
-    form, conflict = _customer_form(customer), None
-    if form.validate_on_submit():
-        try:
-            services.customer_update(customer=customer, values=form.values(), contacts=_contact_inputs(form),
-                                     expected_version=form.version.data, actor=current_user)
-            return done(url_for("customers.show", customer_id=customer.id), _("Changes saved."))
-        except ValidationFailed as error:
-            attach_errors(form, error)
-        except EditConflict as error:
-            conflict = error
-            restamp_version(form, customer)
-    return htmx.render("customers/form.html", form=form, customer=customer, conflict=conflict, status=_status(conflict))
+    form = _customer_form(customer)
+    outcome = attempt(form, lambda: services.customer_update(
+        customer=customer, values=form.values(), contacts=_contact_inputs(form), expected_version=form.version.data,
+        actor=current_user), obj=customer)
+    if outcome.ok:
+        return done(url_for("customers.show", customer_id=customer.id), _("Changes saved."))
+    return htmx.render("customers/form.html", form=form, customer=customer, conflict=outcome.conflict,
+                       status=form_status(outcome))
 
 
 @bp.get("/contact-row")
@@ -172,35 +161,26 @@ def _equipment_form(unit: Equipment | None = None) -> EquipmentForm:
 def equipment_new(customer_id: int):
     customer = get_or_404(Customer, customer_id)
     form = _equipment_form()
-    if form.validate_on_submit():
-        try:
-            unit = services.equipment_create(customer=customer, values=form.values(), actor=current_user)
-            return done(url_for("customers.show", customer_id=customer.id, _anchor="equipment"),
-                        _("Unit %(serial)s added.", serial=unit.serial))
-        except ValidationFailed as error:
-            attach_errors(form, error)
+    outcome = attempt(form, lambda: services.equipment_create(customer=customer, values=form.values(), actor=current_user))
+    if outcome.ok:
+        return done(url_for("customers.show", customer_id=customer.id, _anchor="equipment"),
+                    _("Unit %(serial)s added.", serial=outcome.result.serial))
     return htmx.render("customers/equipment_form.html", form=form, customer=customer, unit=None, conflict=None,
-                       today_iso=local_today().isoformat(), status=_status(None))
+                       today_iso=local_today().isoformat(), status=form_status(outcome))
 
 
 @bp.route("/equipment/<int:unit_id>/edit", methods=["GET", "POST"])
 @roles(EDIT)
 def equipment_edit(unit_id: int):
     unit = get_or_404(Equipment, unit_id)
-    form, conflict = _equipment_form(unit), None
-    if form.validate_on_submit():
-        try:
-            services.equipment_update(unit=unit, values=form.values(), expected_version=form.version.data,
-                                      actor=current_user)
-            return done(url_for("customers.show", customer_id=unit.customer_id, _anchor="equipment"), _("Changes saved."))
-        except ValidationFailed as error:
-            attach_errors(form, error)
-        except EditConflict as error:
-            conflict = error
-            restamp_version(form, unit)
+    form = _equipment_form(unit)
+    outcome = attempt(form, lambda: services.equipment_update(unit=unit, values=form.values(), actor=current_user,
+                                                              expected_version=form.version.data), obj=unit)
+    if outcome.ok:
+        return done(url_for("customers.show", customer_id=unit.customer_id, _anchor="equipment"), _("Changes saved."))
     return htmx.render("customers/equipment_form.html", form=form, customer=unit.customer, unit=unit,
-                       conflict=conflict, timeline=audit.timeline(unit), today_iso=local_today().isoformat(),
-                       status=_status(conflict))
+                       conflict=outcome.conflict, timeline=audit.timeline(unit), today_iso=local_today().isoformat(),
+                       status=form_status(outcome))
 
 
 # --- contracts ---------------------------------------------------------------------------------
@@ -218,35 +198,26 @@ def _contract_form(customer: Customer, contract: ServiceContract | None = None) 
 def contract_new(customer_id: int):
     customer = get_or_404(Customer, customer_id)
     form = _contract_form(customer)
-    if form.validate_on_submit():
-        try:
-            contract = services.contract_create(customer=customer, values=form.values(), actor=current_user)
-            return done(url_for("customers.show", customer_id=customer.id, _anchor="contracts"),
-                        _("Contract %(number)s saved.", number=contract.number))
-        except ValidationFailed as error:
-            attach_errors(form, error)
+    outcome = attempt(form, lambda: services.contract_create(customer=customer, values=form.values(), actor=current_user))
+    if outcome.ok:
+        return done(url_for("customers.show", customer_id=customer.id, _anchor="contracts"),
+                    _("Contract %(number)s saved.", number=outcome.result.number))
     return htmx.render("customers/contract_form.html", form=form, customer=customer, contract=None, conflict=None,
-                       status=_status(None))
+                       status=form_status(outcome))
 
 
 @bp.route("/contracts/<int:contract_id>/edit", methods=["GET", "POST"])
 @roles(OFFICE)
 def contract_edit(contract_id: int):
     contract = get_or_404(ServiceContract, contract_id)
-    form, conflict = _contract_form(contract.customer, contract), None
-    if form.validate_on_submit():
-        try:
-            services.contract_update(contract=contract, values=form.values(), expected_version=form.version.data,
-                                     actor=current_user)
-            return done(url_for("customers.show", customer_id=contract.customer_id, _anchor="contracts"), _("Changes saved."))
-        except ValidationFailed as error:
-            attach_errors(form, error)
-        except EditConflict as error:
-            conflict = error
-            restamp_version(form, contract)
+    form = _contract_form(contract.customer, contract)
+    outcome = attempt(form, lambda: services.contract_update(contract=contract, values=form.values(), actor=current_user,
+                                                             expected_version=form.version.data), obj=contract)
+    if outcome.ok:
+        return done(url_for("customers.show", customer_id=contract.customer_id, _anchor="contracts"), _("Changes saved."))
     return htmx.render("customers/contract_form.html", form=form, customer=contract.customer, contract=contract,
-                       conflict=conflict, cancel_form=CancelForm(), timeline=audit.timeline(contract),
-                       status=_status(conflict))
+                       conflict=outcome.conflict, cancel_form=CancelForm(), timeline=audit.timeline(contract),
+                       status=form_status(outcome))
 
 
 @bp.post("/contracts/<int:contract_id>/cancel")
@@ -266,38 +237,29 @@ def contract_cancel(contract_id: int):
 @roles(READ)
 def product_types():
     form = ProductTypeForm()
-    if request.method == "POST":
-        if current_user.role is not Role.manager:
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                services.product_type_save(product_type=None, name=form.name.data, active=True, expected_version=None,
-                                           default_warranty_months=form.default_warranty_months.data, actor=current_user)
-                return done(url_for("customers.product_types"), _("Product type added."))
-            except ValidationFailed as error:
-                attach_errors(form, error)
+    if request.method == "POST" and current_user.role is not Role.manager:
+        abort(403)
+    outcome = attempt(form, lambda: services.product_type_save(
+        product_type=None, name=form.name.data, active=True, expected_version=None,
+        default_warranty_months=form.default_warranty_months.data, actor=current_user))
+    if outcome.ok:
+        return done(url_for("customers.product_types"), _("Product type added."))
     return htmx.render("customers/product_types.html", form=form, types=services.product_types(include_inactive=True),
-                       status=_status(None))
+                       status=form_status(outcome))
 
 
 @bp.route("/product-types/<int:type_id>", methods=["GET", "POST"])
 @roles(Role.manager)
 def product_type_edit(type_id: int):
     product_type = get_or_404(ProductType, type_id)
-    form, conflict = ProductTypeForm(obj=product_type if request.method == "GET" else None), None
-    if form.validate_on_submit():
-        try:
-            services.product_type_save(product_type=product_type, name=form.name.data, active=form.active.data,
-                                       default_warranty_months=form.default_warranty_months.data,
-                                       expected_version=form.version.data, actor=current_user)
-            return done(url_for("customers.product_types"), _("Changes saved."))
-        except ValidationFailed as error:
-            attach_errors(form, error)
-        except EditConflict as error:
-            conflict = error
-            restamp_version(form, product_type)
-    return htmx.render("customers/product_type_form.html", form=form, product_type=product_type, conflict=conflict,
-                       timeline=audit.timeline(product_type), status=_status(conflict))
+    form = ProductTypeForm(obj=product_type if request.method == "GET" else None)
+    outcome = attempt(form, lambda: services.product_type_save(
+        product_type=product_type, name=form.name.data, active=form.active.data, actor=current_user,
+        default_warranty_months=form.default_warranty_months.data, expected_version=form.version.data), obj=product_type)
+    if outcome.ok:
+        return done(url_for("customers.product_types"), _("Changes saved."))
+    return htmx.render("customers/product_type_form.html", form=form, product_type=product_type,
+                       conflict=outcome.conflict, timeline=audit.timeline(product_type), status=form_status(outcome))
 
 
 # --- data corrections and merging ------------------------------------------------------------------
@@ -356,7 +318,7 @@ def merge(customer_id: int):
             services.customer_merge(survivor=survivor, duplicate=duplicate, actor=current_user)
             return done(url_for("customers.show", customer_id=survivor.id),
                         _("%(dup)s merged into %(number)s.", dup=duplicate.number, number=survivor.number))
-    return htmx.render("customers/merge.html", form=form, survivor=survivor, duplicate=duplicate, status=_status(None))
+    return htmx.render("customers/merge.html", form=form, survivor=survivor, duplicate=duplicate, status=form_status())
 
 
 @bp.get("/<int:customer_id>/info.pdf")

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-from flask import url_for
+from flask import request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.core import audit, htmx
 from portal.core.access import roles
-from portal.core.errors import EditConflict
 from portal.core.pdf import pdf_response, render_pdf
 from portal.core.roles import Role
 from portal.core.timeutil import local_now
-from portal.core.web import done, restamp_version
+from portal.core.web import attempt, done, form_status
 from portal.settings import bp, services
 from portal.settings.forms import SettingsForm
 
@@ -19,18 +18,13 @@ from portal.settings.forms import SettingsForm
 @roles(Role.manager, Role.admin)
 def edit():
     row = services.get_settings()
-    form = SettingsForm(obj=row if not SettingsForm().is_submitted() else None)
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            services.settings_update(values=form.values(), expected_version=form.version.data, actor=current_user)
-            return done(url_for("settings.edit"), _("Settings saved."))
-        except EditConflict as error:
-            conflict = error
-            restamp_version(form, row)
-    status = 409 if conflict else htmx.VALIDATION_STATUS if form.is_submitted() else 200
-    timeline = audit.timeline(row) if row.id else []
-    return htmx.render("settings/edit.html", form=form, conflict=conflict, timeline=timeline, status=status)
+    form = SettingsForm(obj=row if request.method == "GET" else None)
+    outcome = attempt(form, lambda: services.settings_update(values=form.values(), expected_version=form.version.data,
+                                                             actor=current_user), obj=row)
+    if outcome.ok:
+        return done(url_for("settings.edit"), _("Settings saved."))
+    return htmx.render("settings/edit.html", form=form, conflict=outcome.conflict, status=form_status(outcome),
+                       timeline=audit.timeline(row) if row.id else [])
 
 
 def _printer_test_context() -> dict:
