@@ -51,10 +51,13 @@ FIELD_LABELS: dict[str, Any] = {}
 VALUE_NAMES: dict[str, dict[str, Any]] = {}
 
 
-def describe_fields(labels: dict[str, Any], enums: dict[str, Any] | None = None) -> None:
+def describe_fields(labels: dict[str, Any], enums: dict[str, Any] | None = None, *, entity: str = "") -> None:
+    """Register field labels and enum value names; `entity` (a table name) scopes the enums when
+    the same field name means different things, like `state`."""
     FIELD_LABELS.update(labels)
     for field, enum_cls in (enums or {}).items():
-        VALUE_NAMES.setdefault(field, {}).update({member.value: member.label for member in enum_cls})
+        key = f"{entity}.{field}" if entity else field
+        VALUE_NAMES.setdefault(key, {}).update({member.value: member.label for member in enum_cls})
 
 
 def audit_value(value, names: dict | None = None) -> str:

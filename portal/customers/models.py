@@ -14,7 +14,7 @@ from portal.extensions import db
 
 
 def _enum(cls):
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda members: [m.value for m in members])
+    return Enum(cls, native_enum=False, length=max(20, max(len(m.value) for m in cls)), values_callable=lambda members: [m.value for m in members])
 
 
 class CustomerKind(enum.StrEnum):

@@ -11,6 +11,12 @@
       if (row) { row.remove(); }
     }
   });
+  // Enter in a look-up field inside a form searches; it must not submit the form.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.matches && event.target.matches("[data-no-submit]")) {
+      event.preventDefault();
+    }
+  });
   // Success messages fade after a while; errors stay until dismissed.
   function fadeFlashes(root) {
     (root || document).querySelectorAll(".flash-success, .flash-info").forEach(function (el) {

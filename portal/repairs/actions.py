@@ -1,0 +1,79 @@
+"""What the case page offers as next steps. Simple transitions are buttons handled here; steps that
+need their own form (dispatching, contact attempts, the receipt) are links that the owning family
+registers, so the case page never hard-codes the state graph."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask_babel import lazy_gettext as _l
+
+from portal.core.roles import Role
+from portal.repairs.models import REOPENS, CaseState, RepairCase
+
+S = CaseState
+INTAKE = frozenset({Role.operator, Role.clerk, Role.manager})
+OFFICE = frozenset({Role.clerk, Role.manager})
+
+
+@dataclass(frozen=True)
+class Step:
+    target: CaseState
+    label: Any
+    roles: frozenset[Role]
+    needs_reason: bool = False
+    url: Callable[[RepairCase], str] | None = None  # a form elsewhere; None: a button posting here
+    own_job_only: bool = False
+    style: str = "button"
+
+
+# Buttons handled by repairs.views.transition
+BUTTONS: dict[CaseState, Step] = {
+    S.waiting_dispatch: Step(S.waiting_dispatch, _l("Hand over for dispatch"), INTAKE),
+    S.closed: Step(S.closed, _l("Close the case"), OFFICE),
+    S.cancelled: Step(S.cancelled, _l("Cancel the case"), INTAKE, needs_reason=True, style="button danger"),
+    S.on_site: Step(S.on_site, _l("I have arrived on site"), frozenset({Role.technician}), own_job_only=True,
+                    style="button primary"),
+}
+REOPEN_LABEL = _l("Reopen for a new dispatch")
+LINKS: dict[CaseState, list[Step]] = {}
+
+
+def register_link(step: Step) -> None:
+    """A family offers a form for reaching `step.target` (e.g. dispatch registers the slip form)."""
+    LINKS.setdefault(step.target, []).append(step)
+
+
+def steps_for(case: RepairCase, user: Any) -> list[Step]:
+    role = getattr(user, "role", None)
+    steps: list[Step] = []
+    for target in RepairCase.workflow.allowed(case.state):
+        candidates = LINKS.get(target, []) + ([BUTTONS[target]] if target in BUTTONS else [])
+        for step in candidates:
+            if role not in step.roles:
+                continue
+            if step.own_job_only and case.technician_id != getattr(user, "id", None):
+                continue
+            if (case.state, target) in REOPENS and step.url is None:
+                step = Step(target, REOPEN_LABEL, OFFICE, needs_reason=True)
+                if role not in step.roles:
+                    continue
+            steps.append(step)
+    return steps
+
+
+def button_for(case: RepairCase, target: CaseState, user: Any) -> Step | None:
+    return next((s for s in steps_for(case, user) if s.target is target and s.url is None), None)
+
+
+# Sections other families add to the case page (their dispatch slip, requisitions, receipt).
+SECTIONS: list[str] = []
+
+
+def register_section(template: str) -> None:
+    if template not in SECTIONS:
+        SECTIONS.append(template)
+
+
+def case_sections(_case: RepairCase) -> list[str]:
+    return list(SECTIONS)
