@@ -30,3 +30,12 @@ def local_now() -> datetime:
 
 def local_today():
     return local_now().date()
+
+
+def from_local(moment: datetime | None) -> datetime | None:
+    """A time typed in a form (naive, in the department's zone) as an aware UTC time."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=local_zone())
+    return moment.astimezone(timezone.utc)

@@ -14,7 +14,7 @@ from portal.core import audit
 from portal.core.errors import ValidationFailed
 from portal.core.numbering import next_number
 from portal.core.roles import Role
-from portal.core.timeutil import as_local, utcnow
+from portal.core.timeutil import as_local, from_local, utcnow
 from portal.core.workflow import StateChange, transition
 from portal.customers.models import Customer, CustomerStatus, Equipment
 from portal.extensions import db
@@ -201,7 +201,7 @@ def intake(*, values: dict[str, Any], actor: Any) -> RepairCase:
                          caller_name=values["caller_name"], caller_phone=values["caller_phone"],
                          symptom=values["symptom"], probable_cause=values.get("probable_cause") or "",
                          parts_to_prepare=values.get("parts_to_prepare") or "", urgency=values["urgency"],
-                         received_at=values.get("received_at"), actor=actor)
+                         received_at=from_local(values.get("received_at")), actor=actor)
     outcome = values.get("outcome") or "on_site"
     if outcome == "phone":
         case_guide_by_phone(case=case, guidance_notes=values.get("guidance_notes") or "", actor=actor)
