@@ -41,8 +41,14 @@ ACTION_LABELS = {
 
 
 def action_label(action: str) -> str:
-    verb = action.rsplit(".", 1)[-1]
-    return str(ACTION_LABELS.get(verb, verb.replace("_", " ")))
+    """`user.created` → "created"; a transition `repair_case.dispatched` → "→ Dispatched"."""
+    entity, _sep, verb = action.rpartition(".")
+    if verb in ACTION_LABELS:
+        return str(ACTION_LABELS[verb])
+    state_names = VALUE_NAMES.get(f"{entity}.state", {})
+    if verb in state_names:
+        return f"→ {state_names[verb]}"
+    return verb.replace("_", " ")
 
 
 # What the audit timeline shows for a field name and for stored enum values; each family describes
