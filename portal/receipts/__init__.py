@@ -1,5 +1,40 @@
-from flask import Blueprint
+from flask import Blueprint, url_for
+from flask_babel import lazy_gettext as _l
+
+from portal.core import nav, templating
+from portal.core.roles import Role
+from portal.receipts.models import ChargeCategory, ReceiptState
+from portal.repairs.actions import Step, register_link, register_section
+from portal.repairs.models import CaseState
 
 bp = Blueprint("receipts", __name__, url_prefix="/receipts")
 
+READ = frozenset({Role.technician, Role.clerk, Role.manager})
+OFFICE = frozenset({Role.clerk, Role.manager})
+
+nav.add("receipts.my_collections", _l("My collections"), {Role.technician}, order=30)
+nav.add("receipts.collections", _l("Collections"), OFFICE, order=31)
+
+register_link(Step(target=CaseState.awaiting_signature, label=_l("Fill in the repair receipt"),
+                   roles=frozenset({Role.technician}), own_job_only=True, style="button primary",
+                   url=lambda case: url_for("receipts.case_receipt", case_id=case.id)))
+register_section("receipts/_case_section.html")
+
+templating.describe_fields(
+    {"arrived_at": _l("Arrived on site"), "finished_at": _l("Work finished"), "fault_cause": _l("Fault cause"),
+     "solution": _l("Solution"), "test_run_shown": _l("Test run shown"), "instructions_given": _l("Instructions given"),
+     "category": _l("Charge category"), "category_reason": _l("Why this category"), "misuse": _l("Damaged by misuse"),
+     "misuse_reason": _l("How it was misused"), "contract_id": _l("Contract"), "bill_agent_id": _l("Agent billed"),
+     "customer_consented": _l("Customer agreed to the charges"), "total": _l("Total (¥)"),
+     "collected": _l("Collected on site (¥)"), "collect_later": _l("To collect later"), "amount": _l("Amount (¥)"),
+     "due_on": _l("Due on")},
+    {"category": ChargeCategory})
+templating.describe_fields({}, {"state": ReceiptState}, entity="repair_receipt")
+
 from portal.receipts import views  # noqa: E402,F401
+
+
+@bp.app_context_processor
+def _case_receipts():
+    from portal.receipts.services import receipts_for_case
+    return {"case_receipts": receipts_for_case}
