@@ -10,6 +10,8 @@ from portal.accounts import services as accounts
 from portal.accounts.models import User
 from portal.core.roles import Role
 from portal.customers.demo import load_customer_demo
+from portal.parts.demo import load_parts_demo
+from portal.repairs.demo import load_case_demo
 from portal.extensions import db
 from portal.settings import services as settings
 
@@ -43,6 +45,8 @@ def load_demo() -> list[tuple[str, str, Role, bool]]:
     if settings.get_settings().id is None:
         settings.settings_update(values={}, expected_version=None, actor=None)
     load_customer_demo(actor=accounts.find_by_username("clerk"))
+    load_parts_demo(actor=accounts.find_by_username("manager"))
+    load_case_demo()
     db.session.commit()
     return rows
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, request
@@ -72,6 +73,11 @@ def audit_value(value, names: dict | None = None) -> str:
         return "—"
     if isinstance(value, bool):
         return str(_l("yes") if value else _l("no"))
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            return localtime(datetime.fromisoformat(value))
+        except ValueError:
+            pass
     if names and str(value) in names:
         return str(names[str(value)])
     return str(value)

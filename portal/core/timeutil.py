@@ -1,13 +1,29 @@
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 
 
+_travelled_to: datetime | None = None
+
+
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return _travelled_to or datetime.now(timezone.utc)
+
+
+@contextmanager
+def travel(moment: datetime):
+    """Let the whole portal believe it is `moment` (demo data spread over past months; tests).
+    Every timestamp, default and deadline reads the time through utcnow(), so all follow."""
+    global _travelled_to
+    previous, _travelled_to = _travelled_to, moment.astimezone(timezone.utc)
+    try:
+        yield
+    finally:
+        _travelled_to = previous
 
 
 def local_zone() -> ZoneInfo:

@@ -5,11 +5,11 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (Boolean, Column, Date, DateTime, Enum, ForeignKey, Index, Integer, Numeric, String, Table,
+from sqlalchemy import (Boolean, Column, Date, Enum, ForeignKey, Index, Integer, Numeric, String, Table,
                         Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.models import TimestampMixin, VersionedMixin
+from portal.core.models import TimestampMixin, UTCDateTime, VersionedMixin
 from portal.extensions import db
 
 
@@ -204,7 +204,7 @@ class DataCorrection(TimestampMixin, db.Model):
     due_on: Mapped[date] = mapped_column(Date)
     status: Mapped[CorrectionStatus] = mapped_column(_enum(CorrectionStatus), default=CorrectionStatus.open, index=True)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolution: Mapped[str] = mapped_column(Text, default="")
 
     customer: Mapped[Customer] = relationship()

@@ -34,7 +34,11 @@ def _dispatch_url(case) -> str:
 
 
 register_link(Step(target=CaseState.dispatched, label=_l("Dispatch a technician"), roles=OFFICE, url=_dispatch_url,
-                   style="button primary"))
+                   style="button primary", from_states=frozenset({CaseState.waiting_dispatch})))
+register_link(Step(target=CaseState.dispatched, label=_l("Dispatch again"), roles=OFFICE, url=_dispatch_url,
+                   style="button primary", from_states=frozenset({CaseState.contact_failed})))
+register_link(Step(target=CaseState.dispatched, label=_l("Reassign or reschedule"), roles=OFFICE, url=_dispatch_url,
+                   from_states=frozenset({CaseState.appointment_confirmed})))
 register_section("dispatch/_case_section.html")
 
 

@@ -4,10 +4,10 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.models import TimestampMixin, VersionedMixin
+from portal.core.models import TimestampMixin, UTCDateTime, VersionedMixin
 from portal.core.timeutil import utcnow
 from portal.customers.models import _enum
 from portal.extensions import db
@@ -22,12 +22,12 @@ class DispatchSlip(TimestampMixin, VersionedMixin, db.Model):
     number: Mapped[str] = mapped_column(String(20), unique=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("repair_case.id"), index=True)
     technician_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    appointment_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    appointment_at: Mapped[datetime] = mapped_column(UTCDateTime())
     late_reason: Mapped[str] = mapped_column(Text, default="")
     customer_agreed: Mapped[bool] = mapped_column(Boolean, default=False)
     instructions: Mapped[str] = mapped_column(Text, default="")
     dispatched_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    dispatched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
 
     case = relationship("RepairCase")
@@ -53,12 +53,12 @@ class DispatchChange(db.Model):
     kind: Mapped[ChangeKind] = mapped_column(_enum(ChangeKind))
     from_technician_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     to_technician_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    from_appointment_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    to_appointment_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    from_appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    to_appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reason: Mapped[str] = mapped_column(Text)
     customer_agreed: Mapped[bool] = mapped_column(Boolean, default=False)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     slip: Mapped[DispatchSlip] = relationship(back_populates="changes")
     from_technician = relationship("User", foreign_keys=[from_technician_id])
@@ -85,7 +85,7 @@ class ContactAttempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("repair_case.id"), index=True)
     technician_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     outcome: Mapped[ContactOutcome] = mapped_column(_enum(ContactOutcome))
     note: Mapped[str] = mapped_column(Text, default="")
 

@@ -5,10 +5,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.models import TimestampMixin, VersionedMixin
+from portal.core.models import TimestampMixin, UTCDateTime, VersionedMixin
 from portal.core.timeutil import utcnow
 from portal.core.workflow import StateMachine
 from portal.customers.models import _enum
@@ -53,7 +53,7 @@ class PriceChange(db.Model):
     fee_item_id: Mapped[int | None] = mapped_column(ForeignKey("fee_item.id"), index=True)
     old_price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     new_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     by = relationship("User")
@@ -81,7 +81,7 @@ class StockMovement(db.Model):
     balance_after: Mapped[int] = mapped_column(Integer)
     requisition_id: Mapped[int | None] = mapped_column(ForeignKey("requisition.id"), index=True)
     note: Mapped[str] = mapped_column(Text, default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     part: Mapped[Part] = relationship()
@@ -121,12 +121,12 @@ class Requisition(TimestampMixin, VersionedMixin, db.Model):
     technician_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     state: Mapped[RequisitionState] = mapped_column(_enum(RequisitionState), default=RequisitionState.requested,
                                                     index=True)
-    state_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    state_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     note: Mapped[str] = mapped_column(Text, default="")
 

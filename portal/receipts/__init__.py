@@ -16,7 +16,7 @@ nav.add("receipts.my_collections", _l("My collections"), {Role.technician}, orde
 nav.add("receipts.collections", _l("Collections"), OFFICE, order=31)
 
 register_link(Step(target=CaseState.awaiting_signature, label=_l("Fill in the repair receipt"),
-                   roles=frozenset({Role.technician}), own_job_only=True, style="button primary",
+                   roles=frozenset({Role.technician}), own_job_only=True, style="button primary", method="post",
                    url=lambda case: url_for("receipts.case_receipt", case_id=case.id)))
 register_section("receipts/_case_section.html")
 

@@ -5,11 +5,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Numeric, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.models import TimestampMixin, VersionedMixin
-from portal.core.timeutil import utcnow
+from portal.core.models import TimestampMixin, UTCDateTime, VersionedMixin
 from portal.core.workflow import StateMachine
 from portal.customers.models import _enum
 from portal.extensions import db
@@ -55,8 +54,8 @@ class RepairReceipt(TimestampMixin, VersionedMixin, db.Model):
     number: Mapped[str] = mapped_column(String(20), unique=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("repair_case.id"), index=True)
     technician_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    arrived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     fault_cause: Mapped[str] = mapped_column(Text, default="")
     solution: Mapped[str] = mapped_column(Text, default="")
     test_run_shown: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -74,10 +73,10 @@ class RepairReceipt(TimestampMixin, VersionedMixin, db.Model):
     collected: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
     collect_later: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[ReceiptState] = mapped_column(_enum(ReceiptState), default=ReceiptState.draft, index=True)
-    state_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    state_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     case = relationship("RepairCase")
     technician = relationship("User")
@@ -120,7 +119,7 @@ class Collection(TimestampMixin, db.Model):
     technician_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     due_on: Mapped[date] = mapped_column(Date)
-    collected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     note: Mapped[str] = mapped_column(Text, default="")
 
     receipt: Mapped[RepairReceipt] = relationship()

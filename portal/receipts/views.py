@@ -58,7 +58,7 @@ def _lines_changed(receipt: RepairReceipt, message: str):
     return htmx.render("receipts/_lines.html", oob=True, **_context(receipt))
 
 
-@bp.get("/case/<int:case_id>")
+@bp.post("/case/<int:case_id>")
 @roles(Role.technician)
 def case_receipt(case_id: int):
     case = get_or_404(RepairCase, case_id)

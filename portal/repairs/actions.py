@@ -25,6 +25,8 @@ class Step:
     url: Callable[[RepairCase], str] | None = None  # a form elsewhere; None: a button posting here
     own_job_only: bool = False
     style: str = "button"
+    from_states: frozenset[CaseState] | None = None  # only offered from these states
+    method: str = "get"  # "post" when following the step creates something
 
 
 # Buttons handled by repairs.views.transition
@@ -50,7 +52,7 @@ def steps_for(case: RepairCase, user: Any) -> list[Step]:
     for target in RepairCase.workflow.allowed(case.state):
         candidates = LINKS.get(target, []) + ([BUTTONS[target]] if target in BUTTONS else [])
         for step in candidates:
-            if role not in step.roles:
+            if role not in step.roles or (step.from_states is not None and case.state not in step.from_states):
                 continue
             if step.own_job_only and case.technician_id != getattr(user, "id", None):
                 continue

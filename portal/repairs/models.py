@@ -4,10 +4,10 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.models import TimestampMixin, VersionedMixin
+from portal.core.models import TimestampMixin, UTCDateTime, VersionedMixin
 from portal.core.workflow import StateMachine
 from portal.customers.models import Customer, Equipment, _enum
 from portal.extensions import db
@@ -103,7 +103,7 @@ class Urgency(enum.StrEnum):
 
 
 def _ts():
-    return mapped_column(DateTime(timezone=True), nullable=True)
+    return mapped_column(UTCDateTime(), nullable=True)
 
 
 class RepairCase(TimestampMixin, VersionedMixin, db.Model):
@@ -129,7 +129,7 @@ class RepairCase(TimestampMixin, VersionedMixin, db.Model):
 
     state: Mapped[CaseState] = mapped_column(_enum(CaseState), default=CaseState.registered, index=True)
     state_changed_at: Mapped[datetime | None] = _ts()
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     registered_at: Mapped[datetime | None] = _ts()
     handed_over_at: Mapped[datetime | None] = _ts()
     dispatched_at: Mapped[datetime | None] = _ts()

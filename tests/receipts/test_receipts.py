@@ -70,9 +70,9 @@ def test_technician_opens_the_draft_from_the_case_and_gets_the_same_one_again(ap
         case_id, on_site_at = case.id, case.on_site_at
     page = client.get(f"/cases/{case_id}", headers=EN).get_data(as_text=True)
     assert "Fill in the repair receipt" in page and f"/receipts/case/{case_id}" in page
-    first = client.get(f"/receipts/case/{case_id}")
+    first = client.post(f"/receipts/case/{case_id}")
     assert first.status_code == 303
-    second = client.get(f"/receipts/case/{case_id}")
+    second = client.post(f"/receipts/case/{case_id}")
     assert first.headers["Location"] == second.headers["Location"]
     with app.app_context():
         receipts = list(db.session.scalars(select(RepairReceipt)))
@@ -94,7 +94,7 @@ def test_receipt_cannot_be_opened_before_the_technician_is_on_site(app, client, 
         case = case_in(CaseState.appointment_confirmed, technician_id=tech)
         helpers.commit()
         case_id = case.id
-    response = client.get(f"/receipts/case/{case_id}", headers=EN)
+    response = client.post(f"/receipts/case/{case_id}", headers=EN)
     assert response.status_code == 409 and "on site" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(RepairReceipt)) == 0
@@ -371,7 +371,7 @@ def test_technician_sees_and_edits_only_own_receipts(app, client, login_as, make
     assert client.get(f"/receipts/{rid}").status_code == 403
     assert client.post(f"/receipts/{rid}", data=_complete(1)).status_code == 403
     assert client.get(f"/receipts/{rid}.pdf").status_code == 403
-    assert client.get(f"/receipts/case/{case_id}").status_code == 403
+    assert client.post(f"/receipts/case/{case_id}").status_code == 403
     assert client.post(f"/receipts/{rid}/load-parts").status_code == 403
     assert _receipt(app, rid)["fault_cause"] == ""
 
@@ -418,7 +418,7 @@ def test_a_reassigned_job_gets_a_new_receipt_and_the_old_draft_is_frozen(app, cl
     with app.app_context():
         db.session.get(RepairCase, case_id).technician_id = second  # as a new dispatch would
         helpers.commit()
-    response = client.get(f"/receipts/case/{case_id}")
+    response = client.post(f"/receipts/case/{case_id}")
     assert response.status_code == 303 and not response.headers["Location"].endswith(f"/receipts/{old}")
     with app.app_context():
         stale = db.session.get(RepairReceipt, old)
