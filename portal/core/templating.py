@@ -38,6 +38,26 @@ ACTION_LABELS = {
     "deactivated": _l("deactivated"),
     "password_reset": _l("password reset"),
     "login": _l("signed in"),
+    "contacts_changed": _l("contacts changed"),
+    "equipment_added": _l("unit added"),
+    "merged": _l("merged into another record"),
+    "merged_in": _l("duplicate merged in"),
+    "mismatch_reported": _l("wrong data reported"),
+    "mismatch_fixed": _l("data corrected"),
+    "units_changed": _l("covered units changed"),
+    "contact_attempt": _l("call to the customer"),
+    "parts_requested": _l("parts requested"),
+    "reassigned": _l("reassigned"),
+    "rescheduled": _l("rescheduled"),
+    "superseded": _l("superseded"),
+    "stock_counted": _l("stock counted"),
+    "stock_received": _l("stock received"),
+    "collected": _l("collected"),
+    "withdrawn": _l("withdrawn"),
+    "repriced": _l("repriced"),
+    "parts_loaded": _l("used parts loaded"),
+    "fee_set": _l("fee added"),
+    "fee_removed": _l("fee removed"),
 }
 
 
@@ -48,7 +68,7 @@ def action_label(action: str) -> str:
         return str(ACTION_LABELS[verb])
     state_names = VALUE_NAMES.get(f"{entity}.state", {})
     if verb in state_names:
-        return f"→ {state_names[verb]}"
+        return f"→ {getattr(state_names[verb], 'label', state_names[verb])}"
     return verb.replace("_", " ")
 
 
@@ -64,7 +84,8 @@ def describe_fields(labels: dict[str, Any], enums: dict[str, Any] | None = None,
     FIELD_LABELS.update(labels)
     for field, enum_cls in (enums or {}).items():
         key = f"{entity}.{field}" if entity else field
-        VALUE_NAMES.setdefault(key, {}).update({member.value: member.label for member in enum_cls})
+        # The members themselves: their labels are looked up at render time, in the reader's language.
+        VALUE_NAMES.setdefault(key, {}).update({member.value: member for member in enum_cls})
 
 
 def audit_value(value, names: dict | None = None) -> str:
@@ -79,7 +100,8 @@ def audit_value(value, names: dict | None = None) -> str:
         except ValueError:
             pass
     if names and str(value) in names:
-        return str(names[str(value)])
+        name = names[str(value)]
+        return str(getattr(name, "label", name))
     return str(value)
 
 
