@@ -183,7 +183,7 @@ def test_my_jobs_lists_only_my_open_jobs_by_appointment(app, client, login_as, m
 
 def test_contact_outside_dispatched_or_confirmed_is_409(app, make_user):
     tech = make_user(Role.technician)
-    with app.app_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         case, _slip = helpers.dispatched_case(tech)
         user = repair_helpers.user(tech)
         services.record_contact(case=case, outcome="reached", note="", actor=user)

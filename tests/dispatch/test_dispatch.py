@@ -262,7 +262,7 @@ def test_reassign_needs_reason_keeps_history_and_needs_a_new_confirmation(app, c
 
 def test_reschedule_refused_once_the_technician_is_on_site(app, make_user):
     tech = make_user(Role.technician)
-    with app.app_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         case, slip = helpers.dispatched_case(tech)
         services.record_contact(case=case, outcome="reached", note="", actor=repair_helpers.user(tech))
         repair_services.case_transition(case=case, target=CaseState.on_site, actor=None)

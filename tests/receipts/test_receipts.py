@@ -420,7 +420,7 @@ def test_a_reassigned_job_gets_a_new_receipt_and_the_old_draft_is_frozen(app, cl
         helpers.commit()
     response = client.post(f"/receipts/case/{case_id}")
     assert response.status_code == 303 and not response.headers["Location"].endswith(f"/receipts/{old}")
-    with app.app_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         stale = db.session.get(RepairReceipt, old)
         with pytest.raises(DomainError, match="reassigned"):
             services.receipt_update(receipt=stale, values={"fault_cause": "x"}, expected_version=None,
