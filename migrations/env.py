@@ -67,6 +67,14 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def render_item(type_, obj, autogen_context):
+    """UTCDateTime converts in Python only; in the schema it is a plain timezone-aware DateTime."""
+    from portal.core.models import UTCDateTime
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def include_object(obj, name, type_, reflected, compare_to):
     """Leave the hand-written search index tables (and FTS5's shadow tables) to their migration."""
     from portal.customers.search import is_index_table
@@ -95,6 +103,7 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("include_object", include_object)
+    conf_args.setdefault("render_item", render_item)
 
     connectable = get_engine()
 

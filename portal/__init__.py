@@ -11,7 +11,7 @@ from portal import config as portal_config
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-FAMILIES = ("accounts", "settings", "customers", "repairs", "dispatch", "parts", "receipts")
+FAMILIES = ("accounts", "settings", "customers", "repairs", "dispatch", "parts", "receipts", "archive")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -86,7 +86,9 @@ def _register_hooks(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from portal.accounts.cli import users_cli
+    from portal.archive.cli import archive_cli
     from portal.demo import demo_cli
 
+    app.cli.add_command(archive_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)

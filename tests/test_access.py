@@ -6,7 +6,7 @@ from portal.core.roles import Role
 
 # The only endpoints anyone may call without signing in. The language switch is open so the
 # sign-in page itself can be shown in the visitor's language.
-OPEN_ENDPOINTS = {"static", "accounts.login", "accounts.set_language", "health.healthz"}
+OPEN_ENDPOINTS = {"static", "accounts.login", "accounts.set_language", "health.healthz", "archive.verify"}
 
 
 def _endpoints(app):

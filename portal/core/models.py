@@ -3,7 +3,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, TypeDecorator,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from portal.core.timeutil import utcnow
@@ -69,3 +70,26 @@ class NumberSequence(db.Model):
     prefix: Mapped[str] = mapped_column(String(8))
     year: Mapped[int] = mapped_column(Integer)
     last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Signature(db.Model):
+    """A customer's signature (or company seal) on one document, with the rating and where, when
+    and on which device it was given. Never updated: a correction is a new document."""
+    __tablename__ = "signature"
+    __table_args__ = (UniqueConstraint("document_type", "document_id", name="uq_signature_document"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_type: Mapped[str] = mapped_column(String(30))
+    document_id: Mapped[int] = mapped_column(Integer)
+    signer_name: Mapped[str] = mapped_column(String(60))
+    rating: Mapped[int | None] = mapped_column(Integer)  # 1 非常不满意 … 5 非常满意
+    comment: Mapped[str] = mapped_column(Text, default="")
+    image: Mapped[bytes] = mapped_column(LargeBinary)  # PNG of the drawn signature or the seal photo
+    image_type: Mapped[str] = mapped_column(String(20), default="image/png")
+    is_seal: Mapped[bool] = mapped_column(Boolean, default=False)
+    strokes: Mapped[Any | None] = mapped_column(JSON)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    device: Mapped[str] = mapped_column(String(60), default="")
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

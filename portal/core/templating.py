@@ -78,6 +78,9 @@ FIELD_LABELS: dict[str, Any] = {}
 VALUE_NAMES: dict[str, dict[str, Any]] = {}
 
 
+DOCUMENT_TYPES: dict[str, Any] = {"repair_receipt": _l("Repair service receipt")}
+
+
 def describe_fields(labels: dict[str, Any], enums: dict[str, Any] | None = None, *, entity: str = "") -> None:
     """Register field labels and enum value names; `entity` (a table name) scopes the enums when
     the same field name means different things, like `state`."""
@@ -140,6 +143,7 @@ def input_attrs(field, described: str | None, autofocus: bool, extra: dict, chec
 def register(app: Flask) -> None:
     app.jinja_env.globals["input_attrs"] = input_attrs
     app.jinja_env.globals["audit_value"] = audit_value
+    app.jinja_env.globals["doc_type_label"] = lambda kind: str(DOCUMENT_TYPES.get(kind, kind))
     app.jinja_env.globals["field_labels"] = FIELD_LABELS
     app.jinja_env.globals["value_names"] = VALUE_NAMES
     app.jinja_env.globals["their"] = their_value

@@ -20,6 +20,16 @@ register_link(Step(target=CaseState.awaiting_signature, label=_l("Fill in the re
                    url=lambda case: url_for("receipts.case_receipt", case_id=case.id)))
 register_section("receipts/_case_section.html")
 
+
+def _sign_url(case) -> str:
+    from portal.receipts.services import open_receipt_for
+    receipt = open_receipt_for(case)
+    return url_for("receipts.sign", receipt_id=receipt.id) if receipt else url_for("repairs.show", case_id=case.id)
+
+
+register_link(Step(target=CaseState.signed, label=_l("Customer signs the receipt"), style="button primary",
+                   roles=frozenset({Role.technician, Role.clerk, Role.manager}), url=_sign_url))
+
 templating.describe_fields(
     {"arrived_at": _l("Arrived on site"), "finished_at": _l("Work finished"), "fault_cause": _l("Fault cause"),
      "solution": _l("Solution"), "test_run_shown": _l("Test run shown"), "instructions_given": _l("Instructions given"),

@@ -1,6 +1,9 @@
 """Plain-data context for the printed repair service receipt (维修服务回执单); always in Chinese."""
 from __future__ import annotations
 
+import base64
+from typing import Any
+
 from decimal import Decimal
 
 from flask_babel import force_locale
@@ -30,7 +33,9 @@ def _time(moment) -> str:
     return local.strftime("%Y-%m-%d %H:%M") if local else ""
 
 
-def receipt_print_context(receipt: RepairReceipt) -> dict:
+def receipt_print_context(receipt: RepairReceipt, *, signature: Any = None, verification: dict | None = None) -> dict:
+    """The receipt as plain data; with `signature` (a core Signature) and `verification` ({"url",
+    "code", "qr"}) it is the signed, archived version."""
     case, unit = receipt.case, receipt.case.equipment
     with force_locale("zh_CN"):
         status = equipment_status(unit, today=service_day(receipt)) if unit else None
@@ -67,4 +72,8 @@ def receipt_print_context(receipt: RepairReceipt) -> dict:
             "agent_value": _yuan(list_value) if receipt.bill_agent else "",
             "satisfaction": SATISFACTION,
             "signed_at": _time(receipt.signed_at),
+            "signature": ({"image": f"data:{signature.image_type};base64,{base64.b64encode(signature.image).decode()}",
+                           "name": signature.signer_name, "is_seal": signature.is_seal, "rating": signature.rating,
+                           "comment": signature.comment, "at": _time(signature.signed_at)} if signature else None),
+            "verification": verification,
         }

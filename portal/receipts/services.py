@@ -455,3 +455,65 @@ def collection_done(*, item: Collection, note: str, actor: Any) -> Collection:
     audit.record("collection.collected", item, actor=actor, changes={"amount": [None, str(item.amount)]},
                  note=item.note or None)
     return item
+
+
+# --- signing ---------------------------------------------------------------------------------------
+
+RATINGS = {5: "非常满意", 4: "满意", 3: "一般", 2: "不满意", 1: "非常不满意"}
+
+
+def receipt_sign(*, receipt: RepairReceipt, signer_name: str, rating: int | None, comment: str, image: Any,
+                 address: str | None, user_agent: str, device: str, staff: Any, verify_url: Any) -> Any:
+    """The customer accepts the repair: store the signature, freeze the receipt (ready → signed),
+    move the case to signed, render the final PDF once and archive it with its SHA-256.
+
+    `image` is a portal.core.signatures.SignatureImage; `verify_url(number, code)` builds the
+    absolute address printed under the QR code. Signing twice or concurrently: the second one
+    finds the receipt signed (row lock, then the state check) and gets a 409."""
+    from portal.archive import services as archive
+    from portal.core.models import Signature
+    from portal.core.pdf import render_pdf
+    from portal.receipts.printing import receipt_print_context
+
+    db.session.refresh(receipt, with_for_update=True)
+    if receipt.state is not ReceiptState.ready:
+        raise DomainError(_("This receipt cannot be signed now: it is “%(state)s”.", state=receipt.state.label))
+    errors: dict[str, list[str]] = {}
+    if not (signer_name or "").strip():
+        errors["signer_name"] = [_("Enter the name of the customer's person who accepts the repair.")]
+    if rating not in RATINGS:
+        errors["rating"] = [_("Choose how satisfied the customer is.")]
+    if errors:
+        raise ValidationFailed(_("Please complete the signing form."), errors=errors)
+    signature = Signature(document_type="repair_receipt", document_id=receipt.id, signer_name=signer_name.strip()[:60],
+                          rating=rating, comment=(comment or "").strip()[:500], image=image.data,
+                          image_type=image.mime, is_seal=image.is_seal, strokes=image.strokes,
+                          address=(address or "")[:64] or None, user_agent=(user_agent or "")[:300],
+                          device=device[:60], staff_id=getattr(staff, "id", None))
+    db.session.add(signature)
+    transition(receipt, ReceiptState.signed, actor=staff, note=f"{signature.signer_name} · {RATINGS[rating]}")
+    case_transition(case=receipt.case, target=CaseState.signed, actor=staff)
+    code = archive.new_code()
+    url = verify_url(receipt.number, code)
+    verification = {"code": code, "url": url, "url_short": url.split("?")[0], "qr": archive.qr_svg_data_url(url)}
+    data = render_pdf("print/repair_receipt.html",
+                      **receipt_print_context(receipt, signature=signature, verification=verification))
+    document = archive.store(data=data, document_type="repair_receipt", document_id=receipt.id, number=receipt.number,
+                             code=code, customer=receipt.case.customer, technician_id=receipt.technician_id,
+                             signed_at=signature.signed_at)
+    audit.record("repair_receipt.archived", receipt, actor=staff, note=f"v{document.version} sha256 {document.sha256[:16]}…")
+    return document
+
+
+def signature_for(receipt: RepairReceipt) -> Any:
+    from portal.core.models import Signature
+    return db.session.scalar(select(Signature).where(Signature.document_type == "repair_receipt",
+                                                     Signature.document_id == receipt.id))
+
+
+def ensure_signable(receipt: RepairReceipt) -> None:
+    """Signing is offered only for a complete receipt (ready); never before the service (§3.9)."""
+    if receipt.state is ReceiptState.signed:
+        raise DomainError(_("This receipt is signed already; it can no longer be changed."))
+    if receipt.state is not ReceiptState.ready:
+        raise DomainError(_("Only a complete receipt, ready for signature, can be signed."))

@@ -1,21 +1,22 @@
 from __future__ import annotations
 
-from flask import flash, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.core import audit, htmx
+from portal.core import audit, htmx, signatures
 from portal.core.access import roles
 from portal.core.forms import choices
 from portal.core.pdf import pdf_response, render_pdf
 from portal.core.roles import Role
 from portal.core.timeutil import local_today
-from portal.core.web import attempt, done, form_status, get_or_404
+from portal.core.errors import ValidationFailed
+from portal.core.web import attach_errors, attempt, done, form_status, get_or_404
 from portal.customers.warranty import equipment_status
 from portal.extensions import db
 from portal.parts.models import FeeItem
 from portal.receipts import READ, bp, services
-from portal.receipts.forms import ActionForm, CollectForm, FeeForm, ReceiptForm
+from portal.receipts.forms import ActionForm, CollectForm, FeeForm, ReceiptForm, SignForm
 from portal.receipts.models import Collection, RepairReceipt
 from portal.receipts.printing import receipt_print_context
 from portal.repairs.models import RepairCase
@@ -132,6 +133,10 @@ def reopen(receipt_id: int):
 @roles(READ)
 def pdf(receipt_id: int):
     receipt = _visible(receipt_id)
+    from portal.archive.services import latest_for
+    archived = latest_for("repair_receipt", receipt.id)
+    if archived is not None:  # a signed receipt is the archived file, never a new rendering
+        return redirect(url_for("archive.download", document_id=archived.id))
     data = render_pdf("print/repair_receipt.html", **receipt_print_context(receipt))
     return pdf_response(data, f"维修服务回执单-{receipt.number}.pdf")
 
@@ -157,3 +162,42 @@ def collected(item_id: int):
     form.validate()
     services.collection_done(item=item, note=form.note.data or "", actor=current_user)
     return done(url_for("receipts.collections"), _("¥%(amount)s marked as collected.", amount=item.amount))
+
+
+def _sign_page(receipt: RepairReceipt, form: SignForm, *, status: int = 200):
+    return htmx.render("receipts/sign.html", status=status, sign_form=form, **_context(receipt))
+
+
+@bp.route("/<int:receipt_id>/sign", methods=["GET", "POST"])
+@roles(Role.technician, Role.clerk, Role.manager)
+def sign(receipt_id: int):
+    receipt = _visible(receipt_id)
+    services.ensure_signable(receipt)
+    form = SignForm()
+    if not form.validate_on_submit():
+        return _sign_page(receipt, form, status=form_status())
+    try:
+        image = (signatures.seal_photo(form.seal.data.read()) if form.seal.data
+                 else signatures.drawn_signature(form.signature.data or "", form.strokes.data or ""))
+        document = services.receipt_sign(
+            receipt=receipt, signer_name=form.signer_name.data, rating=form.rating.data, comment=form.comment.data,
+            image=image, address=request.remote_addr, user_agent=request.user_agent.string, device="staff tablet",
+            staff=current_user._get_current_object(), verify_url=_verify_url)
+    except ValidationFailed as error:
+        attach_errors(form, error)
+        return _sign_page(receipt, form, status=error.status)
+    return done(url_for("receipts.signed", receipt_id=receipt.id), _("Signed and archived as %(number)s v%(v)s.",
+                                                                       number=document.number, v=document.version))
+
+
+def _verify_url(number: str, code: str) -> str:
+    return url_for("archive.verify", number=number, code=code, _external=True)
+
+
+@bp.get("/<int:receipt_id>/signed")
+@roles(Role.technician, Role.clerk, Role.manager)
+def signed(receipt_id: int):
+    receipt = _visible(receipt_id)
+    from portal.archive.services import latest_for
+    return htmx.render("receipts/signed.html", receipt=receipt, document=latest_for("repair_receipt", receipt.id),
+                       signature=services.signature_for(receipt))
