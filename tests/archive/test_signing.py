@@ -50,7 +50,9 @@ def test_signing_freezes_the_receipt_and_archives_the_pdf(app, client, login_as,
         data = path.read_bytes()
         assert hashlib.sha256(data).hexdigest() == document.sha256 and document.version == 1
         assert receipt.case.followup_due_at is not None
-    pdf = tmp_path / "signed.pdf"
+    from tests.conftest import ARTIFACTS
+    ARTIFACTS.mkdir(exist_ok=True)
+    pdf = ARTIFACTS / "signed-receipt.pdf"  # kept for a look: pdftoppm -png test-artifacts/signed-receipt.pdf
     pdf.write_bytes(data)
     images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert len(images.strip().splitlines()) >= 3  # header lines + the signature image
