@@ -48,3 +48,48 @@ class ArchivedDocument(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
 
     technician = relationship("User")
+
+
+class Kiosk(db.Model):
+    """A counter tablet paired as a signing kiosk (e.g. 前台平板1). The device keeps a random token
+    in a cookie; only its hash is stored, and revoking the kiosk ends the token."""
+    __tablename__ = "kiosk"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    paired_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    paired_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class KioskRequestState(enum.StrEnum):
+    waiting = "waiting"      # sent by the clerk, not yet shown
+    shown = "shown"          # on the kiosk screen
+    signed = "signed"
+    cancelled = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return str({KioskRequestState.waiting: _l("Sent to the kiosk"), KioskRequestState.shown: _l("On the kiosk"),
+                    KioskRequestState.signed: _l("Signed"), KioskRequestState.cancelled: _l("Cancelled")}[self])
+
+
+class KioskRequest(db.Model):
+    """One document sent from an office PC to a kiosk for signing; the kiosk shows only this."""
+    __tablename__ = "kiosk_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosk.id"), index=True)
+    document_type: Mapped[str] = mapped_column(String(30))
+    document_id: Mapped[int] = mapped_column(Integer)
+    state: Mapped[KioskRequestState] = mapped_column(_enum(KioskRequestState), default=KioskRequestState.waiting,
+                                                     index=True)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    kiosk: Mapped[Kiosk] = relationship()
+    sent_by = relationship("User")

@@ -77,6 +77,9 @@ class RepairReceipt(TimestampMixin, VersionedMixin, db.Model):
     ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    void_reason: Mapped[str] = mapped_column(Text, default="")
+    # A correction of a signed receipt is a new draft that amends the original (never an edit).
+    amends_id: Mapped[int | None] = mapped_column(ForeignKey("repair_receipt.id"))
 
     case = relationship("RepairCase")
     technician = relationship("User")
