@@ -9,6 +9,9 @@ The SQLite figures come from a fresh database in a temporary directory. The Post
   * otherwise a throwaway cluster started by scripts/with-postgres.sh (this script re-runs itself
     under it with BENCH_PG_CHILD=1 and only the PostgreSQL part);
   * BENCH_SKIP_PG=1 skips them.
+
+Then the PDF bench (bench/pdf.py) prints its own lines and saves them to bench/results/pdf-<date>.txt;
+BENCH_ONLY=pdf runs only that section.
 """
 from __future__ import annotations
 
@@ -221,7 +224,27 @@ def table(report: Report) -> list[str]:
     return rows
 
 
+def run_pdf() -> bool:
+    """Second section: receipt PDF against headless Chromium, archived PDF download (bench/pdf.py)."""
+    from bench import pdf
+
+    print("\n# pdf bench", flush=True)
+    report = Report()
+    report.emit("code_version", pdf.code_version())
+    valid = pdf.run(report.emit)
+    summary = pdf.summary(report.values)
+    print()
+    print("\n".join(summary))
+    path = pdf.save(report.lines, report.values)
+    print(f"\nsaved to {path.relative_to(ROOT)}")
+    if not valid:
+        print("bench: the receipt PDF is not one page; the pdf figures above are not valid", file=sys.stderr)
+    return valid
+
+
 def main() -> int:
+    if os.environ.get("BENCH_ONLY") == "pdf" and not os.environ.get("BENCH_PG_CHILD"):
+        return 0 if run_pdf() else 1
     if os.environ.get("BENCH_PG_CHILD"):
         url = os.environ.get("PORTAL_BENCH_DATABASE_URL") or os.environ.get("PORTAL_TEST_DATABASE_URL")
         if not url:
@@ -247,7 +270,8 @@ def main() -> int:
     print(f"\nsaved to {path.relative_to(ROOT)}")
     if report.failed:
         print("bench: some searches found nothing; the figures above are not valid", file=sys.stderr)
-    return 1 if report.failed else 0
+    pdf_valid = run_pdf()
+    return 1 if report.failed or not pdf_valid else 0
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from portal.core.roles import Role
 from portal.customers.demo import load_customer_demo
 from portal.parts.demo import load_parts_demo
 from portal.repairs.demo import load_case_demo
+from portal.receipts.demo import load_signature_demo
 from portal.extensions import db
 from portal.settings import services as settings
 
@@ -47,6 +48,7 @@ def load_demo() -> list[tuple[str, str, Role, bool]]:
     load_customer_demo(actor=accounts.find_by_username("clerk"))
     load_parts_demo(actor=accounts.find_by_username("manager"))
     load_case_demo()
+    load_signature_demo()
     db.session.commit()
     return rows
 

@@ -14,7 +14,7 @@ mode=$1
 
 root_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-wanted=(fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0)
+wanted=(fonts-noto-cjk fonts-dejavu-core libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0)
 case "$mode" in
     run) ;;
     test) wanted+=(poppler-utils chromium postgresql) ;;

@@ -6,7 +6,10 @@ from portal.core.roles import Role
 
 # The only endpoints anyone may call without signing in. The language switch is open so the
 # sign-in page itself can be shown in the visitor's language.
-OPEN_ENDPOINTS = {"static", "accounts.login", "accounts.set_language", "health.healthz", "archive.verify"}
+OPEN_ENDPOINTS = {"static", "accounts.login", "accounts.set_language", "health.healthz", "archive.verify",
+                  # The counter kiosk's screens: no sign-in, guarded by the paired device's token cookie
+                  # instead (an unknown or revoked token gets "this device is not a paired kiosk").
+                  "archive.kiosk", "archive.kiosk_screen", "archive.kiosk_sign", "archive.kiosk_cancel"}
 
 
 def _endpoints(app):

@@ -44,5 +44,9 @@ def download(document_id: int):
     path = services.file_path(document)
     if not path.is_file():
         abort(404)
+    from portal.archive import browse
+    from portal.extensions import db
+    browse.log_delivery(document, action=browse.delivery_for(request.args), actor=current_user)
+    db.session.commit()
     return send_file(path, mimetype="application/pdf", download_name=f"{document.number}-v{document.version}.pdf",
                      as_attachment=request.args.get("download") == "1", max_age=0)

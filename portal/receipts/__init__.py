@@ -42,6 +42,8 @@ templating.describe_fields(
 templating.describe_fields({}, {"state": ReceiptState}, entity="repair_receipt")
 
 from portal.receipts import views  # noqa: E402,F401
+from portal.receipts import correction_views  # noqa: E402,F401  (void and amend)
+from portal.receipts import handover  # noqa: E402,F401  (hand-over mode: the tablet locked to signing)
 
 
 @bp.app_context_processor

@@ -94,3 +94,12 @@ class SignForm(FlaskForm):
     signature = HiddenField()
     strokes = HiddenField()
     seal = FileField(_l("Or a photo of the company seal (盖章)"))
+
+
+class VoidForm(FlaskForm):
+    """A manager voids a signed receipt (and, usually, starts its correction in the same step)."""
+    reason = TextAreaField(_l("Reason for voiding (printed on the void copy)"), validators=[
+        DataRequired(_l("Give the reason for voiding: it is printed on the void copy and kept in the history.")),
+        Length(max=500, message=_l("Keep the reason under %(max)s characters.", max=500))])
+    amend = BooleanField(_l("Start the corrected receipt now (a new draft for the technician, "
+                            "copied from this one)"), default=True)

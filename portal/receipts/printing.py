@@ -33,6 +33,15 @@ def _time(moment) -> str:
     return local.strftime("%Y-%m-%d %H:%M") if local else ""
 
 
+def _amended_number(receipt: RepairReceipt) -> str:
+    """The number of the void receipt this one corrects, printed on the correction."""
+    if receipt.amends_id is None:
+        return ""
+    from portal.extensions import db
+    original = db.session.get(RepairReceipt, receipt.amends_id)
+    return original.number if original else ""
+
+
 def receipt_print_context(receipt: RepairReceipt, *, signature: Any = None, verification: dict | None = None) -> dict:
     """The receipt as plain data; with `signature` (a core Signature) and `verification` ({"url",
     "code", "qr"}) it is the signed, archived version."""
@@ -50,6 +59,9 @@ def receipt_print_context(receipt: RepairReceipt, *, signature: Any = None, veri
         return {
             "letterhead": letterhead(), "title": "维修服务回执单", "number": receipt.number,
             "draft": receipt.state is not ReceiptState.signed, "void": receipt.state is ReceiptState.void,
+            "void_reason": receipt.void_reason if receipt.state is ReceiptState.void else "",
+            "voided_at": _time(receipt.voided_at) if receipt.state is ReceiptState.void else "",
+            "amends": _amended_number(receipt),
             "printed_at": local_now().strftime("%Y-%m-%d %H:%M"),
             "case_number": case.number, "technician": receipt.technician.display_name if receipt.technician else "",
             "customer": {"name": case.customer.name, "number": case.customer.number, "address": case.customer.address,

@@ -393,7 +393,8 @@ def receipt_mark_ready(*, receipt: RepairReceipt, actor: Any) -> RepairReceipt:
     """Draft → ready for the customer's signature; the case goes on site → awaiting signature."""
     _ensure_can_move(receipt, RS.ready)
     ensure_editable(receipt, actor)
-    if receipt.case.state is not CaseState.on_site:
+    # An amendment corrects a receipt that was signed already: its case stays signed/archived.
+    if receipt.amends_id is None and receipt.case.state is not CaseState.on_site:
         raise DomainError(_("Case %(number)s is “%(state)s”: a receipt goes to signing only from on site.",
                             number=receipt.case.number, state=receipt.case.state.label))
     gaps = missing(receipt)
@@ -401,9 +402,13 @@ def receipt_mark_ready(*, receipt: RepairReceipt, actor: Any) -> RepairReceipt:
         message = _("The receipt is not complete. Missing: %(items)s.", items="; ".join(gaps))
         raise ValidationFailed(message, errors={"checklist": [message]})
     transition(receipt, RS.ready, actor=actor)
-    case_transition(case=receipt.case, target=CaseState.awaiting_signature, actor=actor,
-                    note=_("receipt %(number)s ready for signature", number=receipt.number))
+    if receipt.amends_id is None:
+        case_transition(case=receipt.case, target=CaseState.awaiting_signature, actor=actor,
+                        note=_("receipt %(number)s ready for signature", number=receipt.number))
     outstanding = money(receipt.total) - money(receipt.collected) - _already_collected(receipt)
+    if receipt.amends_id is not None:
+        from portal.receipts.corrections import collected_on_originals
+        outstanding -= collected_on_originals(receipt)
     if receipt.collect_later and outstanding > 0:
         item = Collection(receipt=receipt, technician_id=receipt.technician_id, amount=outstanding,
                           due_on=local_today() + timedelta(days=COLLECT_WITHIN_DAYS), note="")
@@ -425,8 +430,9 @@ def receipt_reopen(*, receipt: RepairReceipt, actor: Any) -> RepairReceipt:
     if actor is not None and not (is_technician(actor) and receipt.technician_id == actor.id):
         abort(403)
     transition(receipt, RS.draft, actor=actor)
-    case_transition(case=receipt.case, target=CaseState.on_site, actor=actor,
-                    note=_("receipt %(number)s reopened", number=receipt.number))
+    if receipt.amends_id is None:
+        case_transition(case=receipt.case, target=CaseState.on_site, actor=actor,
+                        note=_("receipt %(number)s reopened", number=receipt.number))
     for item in db.session.scalars(select(Collection).where(Collection.receipt_id == receipt.id,
                                                             Collection.collected_at.is_(None))):
         audit.record("collection.withdrawn", item, actor=actor, note=receipt.number)
@@ -492,7 +498,8 @@ def receipt_sign(*, receipt: RepairReceipt, signer_name: str, rating: int | None
                           device=device[:60], staff_id=getattr(staff, "id", None))
     db.session.add(signature)
     transition(receipt, ReceiptState.signed, actor=staff, note=f"{signature.signer_name} · {RATINGS[rating]}")
-    case_transition(case=receipt.case, target=CaseState.signed, actor=staff)
+    if receipt.amends_id is None:
+        case_transition(case=receipt.case, target=CaseState.signed, actor=staff)
     code = archive.new_code()
     url = verify_url(receipt.number, code)
     verification = {"code": code, "url": url, "url_short": url.split("?")[0], "qr": archive.qr_svg_data_url(url)}
@@ -501,6 +508,9 @@ def receipt_sign(*, receipt: RepairReceipt, signer_name: str, rating: int | None
     document = archive.store(data=data, document_type="repair_receipt", document_id=receipt.id, number=receipt.number,
                              code=code, customer=receipt.case.customer, technician_id=receipt.technician_id,
                              signed_at=signature.signed_at)
+    if receipt.amends_id is not None:
+        from portal.receipts.corrections import amendment_signed
+        amendment_signed(amendment=receipt, document=document, actor=staff)
     audit.record("repair_receipt.archived", receipt, actor=staff, note=f"v{document.version} sha256 {document.sha256[:16]}…")
     return document
 

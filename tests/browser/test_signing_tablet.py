@@ -84,3 +84,13 @@ def test_a_mouse_signature_also_works(app, signing_page):
     expect(page.locator("main")).to_contain_text("Thank you!")
     with app.app_context():
         assert db.session.get(RepairReceipt, receipt_id).state is ReceiptState.signed
+
+
+def test_the_pad_works_after_boosted_navigation_from_the_case_page(app, signing_page, live_server):
+    page, receipt_id = signing_page
+    with app.app_context():
+        case_id = db.session.get(RepairReceipt, receipt_id).case_id
+    page.goto(f"{live_server}/cases/{case_id}")
+    page.get_by_role("link", name="Customer signs the receipt").click()
+    expect(page.locator("canvas#signature")).to_be_visible()
+    page.wait_for_function("document.querySelector('canvas#signature').signaturePad !== undefined")
