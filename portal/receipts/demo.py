@@ -64,10 +64,26 @@ def load_signature_demo(*, seed: int = 2026, base_url: str = "http://127.0.0.1:5
         for receipt in to_sign:
             if receipt.case.state is CaseState.awaiting_signature and _sign(receipt, rng=rng, now=now):
                 signed.append(receipt)
+        if len(signed) > 4:
+            _void_and_amend(signed.pop(len(signed) // 2))
     if clerk is not None:
         for receipt in signed:
             _move_on(receipt, clerk=clerk, rng=rng, now=now)
     return len(signed)
+
+
+def _void_and_amend(receipt: RepairReceipt) -> None:
+    """One signed receipt the manager voided (a part was charged twice) and re-issued as a draft
+    correction, so the archive shows a void version and an amendment."""
+    from portal.core.roles import Role
+    from portal.core.timeutil import as_local, travel
+    from portal.receipts.corrections import void_and_correct
+    manager = db.session.scalar(select(User).where(User.role == Role.manager, User.active.is_(True)).limit(1))
+    if manager is None:
+        return
+    with travel(as_local(receipt.signed_at) + timedelta(hours=20)):
+        void_and_correct(receipt=receipt, reason="收费明细中点火针重复计入一次，作废后重开更正单", amend=True,
+                         actor=manager, verify_url=_verify_url)
 
 
 def _verify_url(number: str, code: str) -> str:
