@@ -48,8 +48,8 @@ def test_language_switch_and_admin_pages(page, live_server, make_user):
     expect(page).to_have_url(f"{live_server}/admin/users")
     # Active search: the table updates as one types and the URL follows.
     page.get_by_role("searchbox").fill("li")
+    expect(page).to_have_url(re.compile(r"q=li"), timeout=15_000)  # the search answered and pushed its URL
+    expect(page.locator("#users-table")).not_to_contain_text("boss", timeout=15_000)
     expect(page.locator("#users-table")).to_contain_text("李师傅")
-    expect(page.locator("#users-table")).not_to_contain_text("boss")
-    expect(page).to_have_url(re.compile(r"q=li"))
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "users-tablet-admin.png"), full_page=True)
