@@ -34,3 +34,14 @@ def live_server(app):
     server.shutdown()
     thread.join(timeout=5)
     server.server_close()
+
+
+def wait_htmx_ready(page, selector: str) -> None:
+    """Wait until htmx has processed the element that carries the hx-* attributes.
+
+    After a boosted click the URL is pushed before the new content is swapped in and processed, so
+    typing straight away can land on an input whose triggers are not wired yet.
+    """
+    page.wait_for_function(
+        "s => { const e = document.querySelector(s); return !!(e && e['htmx-internal-data'] && e['htmx-internal-data'].initHash); }",
+        arg=selector)

@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.core.roles import Role
+from tests.browser.conftest import wait_htmx_ready
 from tests.conftest import ARTIFACTS, TEST_PASSWORD
 from tests.customers import helpers
 
@@ -32,6 +33,7 @@ def test_live_search_finds_a_two_character_name_as_you_type(app, page, live_serv
     expect(page).to_have_url(f"{live_server}/customers/")
     results = page.locator("#results")
     expect(results).to_contain_text("王芳")
+    wait_htmx_ready(page, "#customer-search")
     page.locator("#q").press_sequentially("张伟", delay=80)
     expect(results).not_to_contain_text("王芳")
     expect(results).to_contain_text("张伟民")

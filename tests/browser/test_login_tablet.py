@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.core.roles import Role
+from tests.browser.conftest import wait_htmx_ready
 from tests.conftest import ARTIFACTS, TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -47,6 +48,7 @@ def test_language_switch_and_admin_pages(page, live_server, make_user):
     page.get_by_role("link", name="Users").first.click()
     expect(page).to_have_url(f"{live_server}/admin/users")
     # Active search: the table updates as one types and the URL follows.
+    wait_htmx_ready(page, "form.filters")
     page.get_by_role("searchbox").fill("li")
     expect(page).to_have_url(re.compile(r"q=li"), timeout=15_000)  # the search answered and pushed its URL
     expect(page.locator("#users-table")).not_to_contain_text("boss", timeout=15_000)
