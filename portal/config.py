@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
     "ARCHIVE_DIR": None,
+    # The portal's address as a phone outside the office network reaches it (printed in QR codes).
+    "PUBLIC_URL": "",
     # Number of reverse proxies in front of the app (nginx: 1), so client addresses are right.
     "PROXY_FIX": 0,
 }

@@ -98,3 +98,33 @@ def test_a_document_cannot_read_local_files(app, tmp_path):
     with app.app_context():
         data = html_to_pdf(html)
     assert data.startswith(b"%PDF")
+
+
+def test_print_stylesheet_is_parsed_once_and_again_after_a_change(app, tmp_path, monkeypatch):
+    import gc
+    import os
+    import shutil
+
+    from portal.core import pdf
+
+    static = tmp_path / "static"
+    shutil.copytree(app.static_folder, static)
+    monkeypatch.setattr(app, "static_folder", str(static))
+    monkeypatch.setattr(pdf, "_stylesheet", None)
+    with app.test_request_context():
+        fetcher = PortalURLFetcher(app.static_folder)
+        first = pdf.print_stylesheet(fetcher)
+        assert pdf.print_stylesheet(fetcher) is first
+        css = static / "css" / "print.css"
+        css.write_text(css.read_text(encoding="utf-8") + "\n.changed { color: red; }\n", encoding="utf-8")
+        os.utime(css, (css.stat().st_atime, css.stat().st_mtime + 5))
+        assert pdf.print_stylesheet(fetcher) is not first
+        data = render_pdf("print/printer_test.html", **_context())
+    assert data.startswith(b"%PDF") and gc.isenabled()  # the collector is back on after a render
+
+
+def test_html_preview_links_the_stylesheet_and_the_pdf_gets_it_parsed(app):
+    from flask import render_template
+
+    with app.test_request_context():
+        assert "css/print.css" in render_template("print/printer_test.html", **_context())

@@ -16,6 +16,7 @@ from portal.core.roles import Role
 from portal.core.web import attach_errors, attempt, done, form_status, get_or_404
 from portal.extensions import db
 from portal.receipts.forms import SignForm
+from portal.archive import services as archive_services
 
 OFFICE = frozenset({Role.clerk, Role.manager})
 DEVICE_ENDPOINTS = frozenset({"archive.kiosk", "archive.kiosk_screen", "archive.kiosk_sign", "archive.kiosk_cancel"})
@@ -192,9 +193,6 @@ def _signature_image(form: SignForm):
     return signatures.drawn_signature(form.signature.data or "", form.strokes.data or "")
 
 
-def _verify_url(number: str, code: str) -> str:
-    return url_for("archive.verify", number=number, code=code, _external=True)
-
 
 def _back_to_idle(message: str):
     db.session.rollback()
@@ -207,7 +205,7 @@ def _try_sign(device: Kiosk, shown: KioskRequest, form: SignForm):
     try:
         kiosks.kiosk_sign(request=shown, image=_signature_image(form), signer_name=form.signer_name.data,
                           rating=form.rating.data, comment=form.comment.data, address=request.remote_addr,
-                          user_agent=request.user_agent.string, verify_url=_verify_url)
+                          user_agent=request.user_agent.string, verify_url=archive_services.verification_url)
     except ValidationFailed as error:
         attach_errors(form, error)
         return htmx.render("archive/kiosk.html", status=error.status, **_screen(device, shown, form))

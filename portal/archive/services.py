@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import segno
-from flask import current_app
+from flask import current_app, url_for
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,15 @@ def new_code() -> str:
 
 def archive_root() -> Path:
     return Path(current_app.config["ARCHIVE_DIR"])
+
+
+def verification_url(number: str, code: str) -> str:
+    """The address printed as the QR code. PUBLIC_URL names the portal as phones outside see it;
+    without it the address the signing device used is printed, which is right on the office
+    network but not for a tablet that reaches the server as 127.0.0.1."""
+    path = url_for("archive.verify", number=number, code=code)
+    public = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    return f"{public}{path}" if public else url_for("archive.verify", number=number, code=code, _external=True)
 
 
 def qr_svg_data_url(url: str) -> str:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask import abort, request, send_file
-from flask_babel import gettext as _
 
 from portal.archive import bp, services
 from portal.archive.forms import VerifyForm

@@ -12,10 +12,8 @@ from portal.core.web import attempt, done, form_status, get_or_404
 from portal.receipts import bp, corrections, services
 from portal.receipts.forms import ActionForm, VoidForm
 from portal.receipts.models import RepairReceipt
+from portal.archive import services as archive_services
 
-
-def _verify_url(number: str, code: str) -> str:
-    return url_for("archive.verify", number=number, code=code, _external=True)
 
 
 def _visible(receipt_id: int) -> RepairReceipt:
@@ -31,7 +29,7 @@ def void(receipt_id: int):
     form = VoidForm()
     outcome = attempt(form, lambda: corrections.void_and_correct(
         receipt=receipt, reason=form.reason.data, amend=bool(form.amend.data), actor=current_user._get_current_object(),
-        verify_url=_verify_url))
+        verify_url=archive_services.verification_url))
     if not outcome.ok:
         return _void_page(receipt, form, status=form_status(outcome))
     after = outcome.result

@@ -16,7 +16,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
@@ -28,6 +28,7 @@ from portal.receipts import services
 from portal.receipts.models import ReceiptState, RepairReceipt
 from portal.repairs.models import CaseState
 from portal.repairs.services import case_transition
+from portal.archive import services as archive_services
 
 LEAVE_READY = 3
 RATINGS = (5, 4, 3, 2, 1)
@@ -83,11 +84,8 @@ def _void_and_amend(receipt: RepairReceipt) -> None:
         return
     with travel(as_local(receipt.signed_at) + timedelta(hours=20)):
         void_and_correct(receipt=receipt, reason="收费明细中点火针重复计入一次，作废后重开更正单", amend=True,
-                         actor=manager, verify_url=_verify_url)
+                         actor=manager, verify_url=archive_services.verification_url)
 
-
-def _verify_url(number: str, code: str) -> str:
-    return url_for("archive.verify", number=number, code=code, _external=True)
 
 
 def _sign(receipt: RepairReceipt, *, rng: random.Random, now: datetime) -> bool:
@@ -108,7 +106,7 @@ def _sign(receipt: RepairReceipt, *, rng: random.Random, now: datetime) -> bool:
                               comment=rng.choice(COMMENTS[rating]), image=image,
                               address=f"192.168.10.{20 + (receipt.technician_id or 0) % 200}",
                               user_agent=USER_AGENT, device="staff tablet", staff=receipt.technician,
-                              verify_url=_verify_url)
+                              verify_url=archive_services.verification_url)
     return True
 
 

@@ -70,6 +70,12 @@ def active_handover() -> dict[str, Any] | None:
     return state
 
 
+def signing_device() -> str:
+    """What the signature record says about the device: the staff member's own tablet, or the same
+    tablet handed to the customer."""
+    return "staff tablet, handed over" if active_handover() else "staff tablet"
+
+
 def _update(**changes: Any) -> None:
     session[SESSION_KEY] = {**session[SESSION_KEY], **changes}
 

@@ -15,12 +15,13 @@ from portal.core.web import attach_errors, attempt, done, form_status, get_or_40
 from portal.customers.warranty import equipment_status
 from portal.extensions import db
 from portal.parts.models import FeeItem
-from portal.receipts import READ, bp, services
+from portal.receipts import READ, bp, handover, services
 from portal.receipts.forms import ActionForm, CollectForm, FeeForm, ReceiptForm, SignForm
 from portal.receipts.models import Collection, RepairReceipt
 from portal.receipts.printing import receipt_print_context
 from portal.repairs.models import RepairCase
 from portal.repairs.services import ensure_can_work_on
+from portal.archive import services as archive_services
 
 
 def _visible(receipt_id: int) -> RepairReceipt:
@@ -181,17 +182,14 @@ def sign(receipt_id: int):
                  else signatures.drawn_signature(form.signature.data or "", form.strokes.data or ""))
         document = services.receipt_sign(
             receipt=receipt, signer_name=form.signer_name.data, rating=form.rating.data, comment=form.comment.data,
-            image=image, address=request.remote_addr, user_agent=request.user_agent.string, device="staff tablet",
-            staff=current_user._get_current_object(), verify_url=_verify_url)
+            image=image, address=request.remote_addr, user_agent=request.user_agent.string, device=handover.signing_device(),
+            staff=current_user._get_current_object(), verify_url=archive_services.verification_url)
     except ValidationFailed as error:
         attach_errors(form, error)
         return _sign_page(receipt, form, status=error.status)
     return done(url_for("receipts.signed", receipt_id=receipt.id), _("Signed and archived as %(number)s v%(v)s.",
                                                                        number=document.number, v=document.version))
 
-
-def _verify_url(number: str, code: str) -> str:
-    return url_for("archive.verify", number=number, code=code, _external=True)
 
 
 @bp.get("/<int:receipt_id>/signed")

@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from portal.archive.models import ArchivedDocument
 from portal.core.access import declared_access
+from portal.core.models import Signature
 from portal.core.roles import Role
 from portal.extensions import db
 from portal.receipts.models import ReceiptState, RepairReceipt
@@ -108,6 +109,8 @@ def test_signing_works_inside_hand_over_and_ends_on_the_thank_you_screen(app, cl
     with app.app_context():
         assert db.session.get(RepairReceipt, receipt_id).state is ReceiptState.signed
         assert db.session.scalar(select(ArchivedDocument).where(ArchivedDocument.document_id == receipt_id))
+        signature = db.session.scalar(select(Signature).where(Signature.document_id == receipt_id))
+        assert signature.device == "staff tablet, handed over"
     # Going back to the signing screen lands on the thank-you screen again; the rest stays locked.
     assert client.get(f"/receipts/{receipt_id}/sign").headers["Location"].endswith("/receipts/handover/thanks")
     assert client.get(f"/receipts/{receipt_id}").status_code == 423

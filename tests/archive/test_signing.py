@@ -32,7 +32,7 @@ def _sign(client, receipt_id, **changes):
 
 
 def test_signing_freezes_the_receipt_and_archives_the_pdf(app, client, login_as, ready, tmp_path):
-    client_tech = login_as(Role.technician, username="other")  # noqa: F841 - replaced below
+    login_as(Role.technician, username="other")  # replaced below by the receipt's technician
     with client.session_transaction() as session:
         session["_user_id"] = str(ready["tech"])
     page = client.get(f"/receipts/{ready['receipt']}/sign", headers=EN).get_data(as_text=True)
@@ -166,3 +166,39 @@ def test_a_rolled_back_signing_leaves_no_file(app, ready):
         assert len(written) == 1
         db.session.rollback()
         assert not written[0].exists()
+
+
+@pytest.mark.pdf
+def test_the_qr_code_on_paper_opens_the_verification_page(app, client, ready, tmp_path):
+    """Scan the printed QR as a phone would: rasterise the archived PDF at printer resolution,
+    decode the code from the image and follow it."""
+    import zxingcpp
+    from PIL import Image
+    from urllib.parse import urlsplit
+
+    with client.session_transaction() as session:
+        session["_user_id"] = str(ready["tech"])
+    assert _sign(client, ready["receipt"]).status_code == 303
+    with app.app_context():
+        document = db.session.scalar(select(ArchivedDocument))
+        pdf, code = archive.file_path(document), document.verification_code
+    subprocess.run(["pdftoppm", "-png", "-r", "200", "-singlefile", str(pdf), str(tmp_path / "page")], check=True)
+    found = zxingcpp.read_barcodes(Image.open(tmp_path / "page.png"))
+    urls = [barcode.text for barcode in found if barcode.format == zxingcpp.BarcodeFormat.QRCode]
+    assert len(urls) == 1
+    url = urlsplit(urls[0])
+    assert url.path == f"/verify/{ready['number']}" and url.query == f"code={code}"
+    page = app.test_client().get(f"{url.path}?{url.query}", headers=EN).get_data(as_text=True)
+    assert "This document is valid." in page
+
+
+def test_the_printed_address_follows_the_public_url_setting(app):
+    with app.test_request_context("/", base_url="http://127.0.0.1:5000"):
+        assert archive.verification_url("HZ-2026-000001", "ABCD2345") == \
+            "http://127.0.0.1:5000/verify/HZ-2026-000001?code=ABCD2345"
+        app.config["PUBLIC_URL"] = "https://service.example.com/"
+        try:
+            assert archive.verification_url("HZ-2026-000001", "ABCD2345") == \
+                "https://service.example.com/verify/HZ-2026-000001?code=ABCD2345"
+        finally:
+            app.config["PUBLIC_URL"] = ""

@@ -1,6 +1,5 @@
 """One repair call from intake to a receipt ready for signature, in Chromium: the operator and the
 clerk on office PCs, the technician on a tablet (1280×800, touch, scale 2), the warehouse keeper."""
-import re
 from datetime import date
 
 import pytest
@@ -9,7 +8,7 @@ from playwright.sync_api import expect
 from portal.core.roles import Role
 from portal.extensions import db
 from portal.repairs.models import CaseState, RepairCase
-from tests.browser.conftest import CHROMIUM, TABLET
+from tests.browser.conftest import TABLET
 from tests.conftest import ARTIFACTS, TEST_PASSWORD
 from tests.customers import helpers as customer_helpers
 from tests.receipts import helpers as receipt_helpers

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -7,7 +7,6 @@ from portal.core.errors import InvalidTransition, ValidationFailed
 from portal.core.models import AuditEntry
 from portal.core.roles import Role
 from portal.core.timeutil import local_now, utcnow
-from portal.customers.models import Customer, Equipment
 from portal.extensions import db
 from portal.repairs import services
 from portal.repairs.models import CASE_WORKFLOW, REOPENS, CaseState, RepairCase
