@@ -11,7 +11,8 @@ from portal import config as portal_config
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-FAMILIES = ("accounts", "settings", "customers", "repairs", "dispatch", "parts", "receipts", "archive")
+FAMILIES = ("accounts", "settings", "customers", "repairs", "dispatch", "parts", "receipts", "archive", "carryin",
+            "returns")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

@@ -13,6 +13,8 @@ from portal.customers.demo import load_customer_demo
 from portal.parts.demo import load_parts_demo
 from portal.repairs.demo import load_case_demo
 from portal.receipts.demo import load_signature_demo
+from portal.carryin.demo import load_carryin_demo
+from portal.returns.demo import load_returns_demo
 from portal.extensions import db
 from portal.settings import services as settings
 
@@ -49,6 +51,8 @@ def load_demo() -> list[tuple[str, str, Role, bool]]:
     load_parts_demo(actor=accounts.find_by_username("manager"))
     load_case_demo()
     load_signature_demo()
+    load_carryin_demo()
+    load_returns_demo()
     db.session.commit()
     return rows
 

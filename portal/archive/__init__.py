@@ -1,19 +1,17 @@
+"""The archive: signed PDFs kept byte for byte, the public verification page, the archive browser
+with batch printing (clerks and managers; every file handed out is logged) and the counter kiosks."""
 from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from portal.core import nav, templating
+from portal.core.roles import Role
 
 bp = Blueprint("archive", __name__)
 
-from portal.archive import views  # noqa: E402,F401
-
-# The archive browser (issue 5 point 8): clerks and managers; every file handed out is logged.
-from flask_babel import lazy_gettext as _l  # noqa: E402
-from portal.core import nav, templating  # noqa: E402
-from portal.core.roles import Role  # noqa: E402
-from portal.archive.models import ArchiveStatus  # noqa: E402
-from portal.archive import browse_views  # noqa: E402,F401
+from portal.archive.models import ArchiveStatus, KioskRequestState  # noqa: E402
 
 nav.add("archive.browse_index", _l("Archive"), {Role.clerk, Role.manager}, order=40)
-for _verb, _label in (("opened", _l("opened")), ("downloaded", _l("downloaded")), ("printed", _l("printed")),
-                      ("voided", _l("voided")), ("amended", _l("corrected by a new receipt"))):
-    templating.ACTION_LABELS.setdefault(_verb, _label)
 templating.describe_fields({}, {"status": ArchiveStatus}, entity="archived_document")
-from portal.archive import kiosk_views  # noqa: E402,F401  (counter kiosks, issue 5 point 4)
+templating.describe_fields({}, {"state": KioskRequestState}, entity="kiosk_request")
+
+from portal.archive import browse_views, kiosk_views, views  # noqa: E402,F401

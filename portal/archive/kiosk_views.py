@@ -2,21 +2,24 @@
 device's own screens (public endpoints guarded by the kiosk cookie instead of a sign-in)."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, has_request_context, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, logout_user
 
 from portal.archive import bp, kiosks
+from portal.archive import services as archive_services
 from portal.archive.kiosk_forms import KioskPairForm, KioskSendForm
 from portal.archive.models import Kiosk, KioskRequest, KioskRequestState
-from portal.core import htmx, nav, signatures, templating
+from portal.core import htmx, nav, templating
+from portal.core.forms import signature_image
 from portal.core.access import public, roles
 from portal.core.errors import DomainError, ValidationFailed
 from portal.core.roles import Role
 from portal.core.web import attach_errors, attempt, done, form_status, get_or_404
 from portal.extensions import db
-from portal.receipts.forms import SignForm
-from portal.archive import services as archive_services
+from portal.core.forms import SignatureForm
 
 OFFICE = frozenset({Role.clerk, Role.manager})
 DEVICE_ENDPOINTS = frozenset({"archive.kiosk", "archive.kiosk_screen", "archive.kiosk_sign", "archive.kiosk_cancel"})
@@ -143,10 +146,16 @@ def _unpaired():
     return response
 
 
-def _screen(kiosk: Kiosk, shown: KioskRequest | None, form: SignForm | None = None) -> dict:
+def _sign_form(shown: KioskRequest | None, **kwargs: Any) -> SignatureForm:
+    kind = kiosks.adapter(shown.document_type) if shown is not None else None
+    make = (kind.form if kind is not None else None) or SignatureForm
+    return make(**kwargs)
+
+
+def _screen(kiosk: Kiosk, shown: KioskRequest | None, form: SignatureForm | None = None) -> dict:
     kind = kiosks.adapter(shown.document_type) if shown else None
     return {"kiosk": kiosk, "shown": shown, "kind": kind, "document": kiosks.document_of(shown) if shown else None,
-            "sign_form": form or SignForm(formdata=None)}
+            "sign_form": form or _sign_form(shown, formdata=None)}
 
 
 def _current(kiosk: Kiosk) -> KioskRequest | None:
@@ -187,11 +196,6 @@ def _request_on(device: Kiosk, document_type: str, document_id: int) -> KioskReq
     return shown
 
 
-def _signature_image(form: SignForm):
-    if form.seal.data:
-        return signatures.seal_photo(form.seal.data.read())
-    return signatures.drawn_signature(form.signature.data or "", form.strokes.data or "")
-
 
 
 def _back_to_idle(message: str):
@@ -200,11 +204,11 @@ def _back_to_idle(message: str):
     return redirect(url_for("archive.kiosk"), code=303)
 
 
-def _try_sign(device: Kiosk, shown: KioskRequest, form: SignForm):
+def _try_sign(device: Kiosk, shown: KioskRequest, form: SignatureForm):
     """None once signed; else the answer: the form again with its messages, or back to idle."""
     try:
-        kiosks.kiosk_sign(request=shown, image=_signature_image(form), signer_name=form.signer_name.data,
-                          rating=form.rating.data, comment=form.comment.data, address=request.remote_addr,
+        kiosks.kiosk_sign(request=shown, image=signature_image(form), signer_name=form.signer_name.data,
+                          rating=form.rating.data if "rating" in form else None, comment=form.comment.data, address=request.remote_addr,
                           user_agent=request.user_agent.string, verify_url=archive_services.verification_url)
     except ValidationFailed as error:
         attach_errors(form, error)
@@ -221,7 +225,7 @@ def kiosk_sign(document_type: str, document_id: int):
     if device is None:
         return _unpaired()
     shown = _request_on(device, document_type, document_id)
-    form = SignForm()
+    form = _sign_form(shown)
     if not form.validate_on_submit():
         return htmx.render("archive/kiosk.html", status=form_status(), **_screen(device, shown, form))
     failed = _try_sign(device, shown, form)

@@ -42,6 +42,7 @@ class Signable:
     sign: Callable[..., Any]
     pdf_url: Callable[[Any], str]
     page_url: Callable[[Any], str]
+    form: Callable[..., Any] | None = None  # a portal.core.forms.SignatureForm subclass; None: the receipt's
 
 
 def _receipt_adapter() -> Signable:
@@ -51,7 +52,9 @@ def _receipt_adapter() -> Signable:
     def sign(document, **kwargs):
         return receipts.receipt_sign(receipt=document, **kwargs)
 
-    return Signable(label=_l("Repair service receipt"), load=receipts.get_receipt,
+    from portal.receipts.forms import SignForm
+
+    return Signable(label=_l("Repair service receipt"), load=receipts.get_receipt, form=SignForm,
                     signable=lambda receipt: receipt.state is ReceiptState.ready,
                     template="receipts/_kiosk_document.html", sign=sign,
                     pdf_url=lambda receipt: url_for("receipts.pdf", receipt_id=receipt.id),

@@ -12,6 +12,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import ColumnProperty
 
 from portal.core.models import AuditEntry
+from portal.core.timeutil import utcnow
 from portal.extensions import db
 
 # Columns whose values never go into the trail; a change to them is recorded as "changed" only.
@@ -71,6 +72,7 @@ def record(action: str, obj: Any, *, actor: Any = None, changes: dict[str, Any] 
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
     entry = AuditEntry(
+        at=utcnow(),  # now, not at the next flush: an entry's time is when the thing happened
         actor_id=getattr(actor, "id", None),
         actor_name=(getattr(actor, "display_name", None) or getattr(actor, "username", "") or "")[:80],
         address=_client_address(),

@@ -5,6 +5,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.archive import services as archive_services
 from portal.core import htmx
 from portal.core.access import roles
 from portal.core.roles import Role
@@ -12,8 +13,6 @@ from portal.core.web import attempt, done, form_status, get_or_404
 from portal.receipts import bp, corrections, services
 from portal.receipts.forms import ActionForm, VoidForm
 from portal.receipts.models import RepairReceipt
-from portal.archive import services as archive_services
-
 
 
 def _visible(receipt_id: int) -> RepairReceipt:

@@ -19,6 +19,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
+from portal.archive import services as archive_services
 from portal.accounts.models import User
 from portal.core.models import Signature
 from portal.core.signatures import drawn_signature, seal_photo
@@ -28,7 +29,6 @@ from portal.receipts import services
 from portal.receipts.models import ReceiptState, RepairReceipt
 from portal.repairs.models import CaseState
 from portal.repairs.services import case_transition
-from portal.archive import services as archive_services
 
 LEAVE_READY = 3
 RATINGS = (5, 4, 3, 2, 1)

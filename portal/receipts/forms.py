@@ -5,12 +5,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
-from wtforms import (BooleanField, DateTimeLocalField, DecimalField, HiddenField, RadioField, SelectField, StringField,
-                     TextAreaField)
+from wtforms import BooleanField, DateTimeLocalField, DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.core.forms import VersionField, choices
+from portal.core.forms import SignatureForm, VersionField, rating_field
 from portal.core.timeutil import as_local, from_local, local_now
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -80,20 +78,10 @@ class ActionForm(FlaskForm):
     """Just the CSRF token, for one-button actions (ready, reopen, load parts)."""
 
 
-RATING_CHOICES = [(5, _l("Very satisfied")), (4, _l("Satisfied")), (3, _l("Neutral")), (2, _l("Dissatisfied")),
-                  (1, _l("Very dissatisfied"))]
-
-
-class SignForm(FlaskForm):
+class SignForm(SignatureForm):
     signer_name = StringField(_l("Name of the customer's person who accepts (客户相关负责人)"), validators=[
         DataRequired(_l("Enter the name of the customer's person who accepts the repair.")), Length(max=60)])
-    rating = RadioField(_l("How satisfied are you with this service?"), coerce=int,
-                        choices=lambda: choices(RATING_CHOICES),
-                        validators=[InputRequired(_l("Choose how satisfied the customer is."))])
-    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=500)])
-    signature = HiddenField()
-    strokes = HiddenField()
-    seal = FileField(_l("Or a photo of the company seal (盖章)"))
+    rating = rating_field()
 
 
 class VoidForm(FlaskForm):

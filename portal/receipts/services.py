@@ -11,7 +11,7 @@ from flask import abort
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 
-from portal.core import audit
+from portal.core import audit, signing
 from portal.core.errors import DomainError, FrozenRecord, InvalidTransition, ValidationFailed
 from portal.core.numbering import next_number
 from portal.core.roles import Role
@@ -465,7 +465,7 @@ def collection_done(*, item: Collection, note: str, actor: Any) -> Collection:
 
 # --- signing ---------------------------------------------------------------------------------------
 
-RATINGS = {5: "非常满意", 4: "满意", 3: "一般", 2: "不满意", 1: "非常不满意"}
+RATINGS = signing.RATINGS
 
 
 def receipt_sign(*, receipt: RepairReceipt, signer_name: str, rating: int | None, comment: str, image: Any,
@@ -476,38 +476,27 @@ def receipt_sign(*, receipt: RepairReceipt, signer_name: str, rating: int | None
     `image` is a portal.core.signatures.SignatureImage; `verify_url(number, code)` builds the
     absolute address printed under the QR code. Signing twice or concurrently: the second one
     finds the receipt signed (row lock, then the state check) and gets a 409."""
-    from portal.archive import services as archive
-    from portal.core.models import Signature
     from portal.core.pdf import render_pdf
     from portal.receipts.printing import receipt_print_context
 
     db.session.refresh(receipt, with_for_update=True)
     if receipt.state is not ReceiptState.ready:
         raise DomainError(_("This receipt cannot be signed now: it is “%(state)s”.", state=receipt.state.label))
-    errors: dict[str, list[str]] = {}
-    if not (signer_name or "").strip():
-        errors["signer_name"] = [_("Enter the name of the customer's person who accepts the repair.")]
-    if rating not in RATINGS:
-        errors["rating"] = [_("Choose how satisfied the customer is.")]
-    if errors:
-        raise ValidationFailed(_("Please complete the signing form."), errors=errors)
-    signature = Signature(document_type="repair_receipt", document_id=receipt.id, signer_name=signer_name.strip()[:60],
-                          rating=rating, comment=(comment or "").strip()[:500], image=image.data,
-                          image_type=image.mime, is_seal=image.is_seal, strokes=image.strokes,
-                          address=(address or "")[:64] or None, user_agent=(user_agent or "")[:300],
-                          device=device[:60], staff_id=getattr(staff, "id", None))
-    db.session.add(signature)
-    transition(receipt, ReceiptState.signed, actor=staff, note=f"{signature.signer_name} · {RATINGS[rating]}")
+    signing.check_signing_fields(signer_name=signer_name, rating=rating, rating_required=True,
+                                 signer_message=_("Enter the name of the customer's person who accepts the repair."))
+    transition(receipt, ReceiptState.signed, actor=staff, note=f"{signer_name.strip()[:60]} · {RATINGS[rating]}")
     if receipt.amends_id is None:
         case_transition(case=receipt.case, target=CaseState.signed, actor=staff)
-    code = archive.new_code()
-    url = verify_url(receipt.number, code)
-    verification = {"code": code, "url": url, "url_short": url.split("?")[0], "qr": archive.qr_svg_data_url(url)}
-    data = render_pdf("print/repair_receipt.html",
-                      **receipt_print_context(receipt, signature=signature, verification=verification))
-    document = archive.store(data=data, document_type="repair_receipt", document_id=receipt.id, number=receipt.number,
-                             code=code, customer=receipt.case.customer, technician_id=receipt.technician_id,
-                             signed_at=signature.signed_at)
+
+    def render(signature: Any, verification: dict[str, str]) -> bytes:
+        return render_pdf("print/repair_receipt.html",
+                          **receipt_print_context(receipt, signature=signature, verification=verification))
+
+    document = signing.sign_and_archive(
+        document_type="repair_receipt", document_id=receipt.id, number=receipt.number, customer=receipt.case.customer,
+        technician_id=receipt.technician_id, signer_name=signer_name, rating=rating, comment=comment, image=image,
+        address=address, user_agent=user_agent, device=device, staff=staff, verify_url=verify_url,
+        render=render).document
     if receipt.amends_id is not None:
         from portal.receipts.corrections import amendment_signed
         amendment_signed(amendment=receipt, document=document, actor=staff)
@@ -516,9 +505,7 @@ def receipt_sign(*, receipt: RepairReceipt, signer_name: str, rating: int | None
 
 
 def signature_for(receipt: RepairReceipt) -> Any:
-    from portal.core.models import Signature
-    return db.session.scalar(select(Signature).where(Signature.document_type == "repair_receipt",
-                                                     Signature.document_id == receipt.id))
+    return signing.signature_for("repair_receipt", receipt.id)
 
 
 def ensure_signable(receipt: RepairReceipt) -> None:

@@ -4,9 +4,10 @@ from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.core import audit, htmx, signatures
+from portal.archive import services as archive_services
+from portal.core import audit, htmx
 from portal.core.access import roles
-from portal.core.forms import choices
+from portal.core.forms import choices, signature_image
 from portal.core.pdf import pdf_response, render_pdf
 from portal.core.roles import Role
 from portal.core.timeutil import local_today
@@ -21,7 +22,6 @@ from portal.receipts.models import Collection, RepairReceipt
 from portal.receipts.printing import receipt_print_context
 from portal.repairs.models import RepairCase
 from portal.repairs.services import ensure_can_work_on
-from portal.archive import services as archive_services
 
 
 def _visible(receipt_id: int) -> RepairReceipt:
@@ -178,8 +178,7 @@ def sign(receipt_id: int):
     if not form.validate_on_submit():
         return _sign_page(receipt, form, status=form_status())
     try:
-        image = (signatures.seal_photo(form.seal.data.read()) if form.seal.data
-                 else signatures.drawn_signature(form.signature.data or "", form.strokes.data or ""))
+        image = signature_image(form)
         document = services.receipt_sign(
             receipt=receipt, signer_name=form.signer_name.data, rating=form.rating.data, comment=form.comment.data,
             image=image, address=request.remote_addr, user_agent=request.user_agent.string, device=handover.signing_device(),
