@@ -21,8 +21,10 @@ MIN_INK_PIXELS = 150  # a dot or a stray touch is not a signature
 MAX_SIDE = 4000
 MIN_SIDE = 50
 SEAL_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
-# Decoding a hostile image can cost memory; Pillow refuses anything bigger than this.
-Image.MAX_IMAGE_PIXELS = MAX_SIDE * MAX_SIDE
+# Decoding a hostile image can cost memory; Pillow refuses anything bigger than this. One limit for
+# the whole process: an 8000 × 6000 phone photo (core.photos) passes; signatures and seals are held
+# to MAX_SIDE on top of it.
+Image.MAX_IMAGE_PIXELS = 60_000_000
 
 
 @dataclass(frozen=True)
