@@ -12,7 +12,7 @@ from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FAMILIES = ("accounts", "settings", "customers", "repairs", "dispatch", "parts", "receipts", "archive", "carryin",
-            "returns")
+            "returns", "visits", "complaints")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

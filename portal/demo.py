@@ -15,6 +15,8 @@ from portal.repairs.demo import load_case_demo
 from portal.receipts.demo import load_signature_demo
 from portal.carryin.demo import load_carryin_demo
 from portal.returns.demo import load_returns_demo
+from portal.visits.demo import load_visits_demo
+from portal.complaints.demo import load_complaints_demo
 from portal.extensions import db
 from portal.settings import services as settings
 
@@ -53,6 +55,8 @@ def load_demo() -> list[tuple[str, str, Role, bool]]:
     load_signature_demo()
     load_carryin_demo()
     load_returns_demo()
+    load_visits_demo()
+    load_complaints_demo()
     db.session.commit()
     return rows
 
