@@ -18,7 +18,7 @@ def _settings_form(**changes):
     form = {"company_name": "谁与争锋节能灶具有限公司", "company_address": "济南市历下区", "hotline": "400-888-0000",
             "hotline_greeting": "您好！", "answer_limit_minutes": "10", "dispatch_limit_minutes": "10",
             "onsite_limit_hours": "3", "followup_after_service_hours": "24", "followup_after_guidance_hours": "3",
-            "complaint_reply_days": "7", "ontime_target_pct": "90", "satisfaction_target_pct": "85",
+            "complaint_reply_days": "7", "workshop_overdue_days": "7", "ontime_target_pct": "90", "satisfaction_target_pct": "85",
             "complaint_rate_max_pct": "3", "version": "1"}
     form.update(changes)
     return form

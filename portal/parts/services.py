@@ -32,7 +32,8 @@ from portal.parts.models import (FeeItem, MovementKind, Part, PriceChange, Requi
 from portal.repairs.models import CaseState, RepairCase
 
 R = RequisitionState
-REQUEST_STATES = frozenset({CaseState.dispatched, CaseState.appointment_confirmed, CaseState.on_site})
+REQUEST_STATES = frozenset({CaseState.dispatched, CaseState.appointment_confirmed, CaseState.on_site,
+                            CaseState.in_workshop})
 OPEN_REQUISITION_STATES = (R.requested, R.issued, R.reported)
 MAX_QTY = 9999
 MAX_PRICE = Decimal("99999999.99")

@@ -33,6 +33,15 @@ MAX_MONEY = Decimal("99999999")
 EDITABLE_FIELDS = ("arrived_at", "finished_at", "fault_cause", "solution", "test_run_shown", "instructions_given",
                    "misuse", "misuse_reason", "customer_consented", "collected", "collect_later")
 OPEN_STATES = (RS.draft, RS.ready)
+# Where the job is done: on site, or in the workshop for a carried-in unit (portal/carryin).
+WORK_STATES = (CaseState.on_site, CaseState.in_workshop)
+
+
+def work_state(case: RepairCase) -> CaseState:
+    """The state a reopened receipt sends its case back to: where the work was last being done."""
+    if case.in_workshop_at is not None and (case.on_site_at is None or case.in_workshop_at >= case.on_site_at):
+        return CaseState.in_workshop
+    return CaseState.on_site
 
 
 # --- reads and access ----------------------------------------------------------------------------
@@ -164,13 +173,14 @@ def receipt_open(*, case: RepairCase, actor: Any) -> RepairReceipt:
     existing = open_receipt_for(case)
     if existing is not None:
         return existing
-    if case.state is not CaseState.on_site:
+    if case.state not in WORK_STATES:
         raise DomainError(_("The receipt is filled in on site: case %(number)s is “%(state)s”.",
                             number=case.number, state=case.state.label))
     if case.technician_id is None:
         raise DomainError(_("Case %(number)s has no technician assigned.", number=case.number))
     receipt = RepairReceipt(number=next_number("HZ"), case=case, technician_id=case.technician_id,
-                            arrived_at=case.on_site_at, state=RS.draft, state_changed_at=utcnow(),
+                            arrived_at=case.on_site_at if case.state is CaseState.on_site else case.in_workshop_at,
+                            state=RS.draft, state_changed_at=utcnow(),
                             fault_cause="", solution="", misuse=False, misuse_reason="", total=ZERO,
                             collected=ZERO, collect_later=False, customer_consented=False,
                             test_run_shown=False, instructions_given=False)
@@ -394,7 +404,7 @@ def receipt_mark_ready(*, receipt: RepairReceipt, actor: Any) -> RepairReceipt:
     _ensure_can_move(receipt, RS.ready)
     ensure_editable(receipt, actor)
     # An amendment corrects a receipt that was signed already: its case stays signed/archived.
-    if receipt.amends_id is None and receipt.case.state is not CaseState.on_site:
+    if receipt.amends_id is None and receipt.case.state not in WORK_STATES:
         raise DomainError(_("Case %(number)s is “%(state)s”: a receipt goes to signing only from on site.",
                             number=receipt.case.number, state=receipt.case.state.label))
     gaps = missing(receipt)
@@ -431,7 +441,7 @@ def receipt_reopen(*, receipt: RepairReceipt, actor: Any) -> RepairReceipt:
         abort(403)
     transition(receipt, RS.draft, actor=actor)
     if receipt.amends_id is None:
-        case_transition(case=receipt.case, target=CaseState.on_site, actor=actor,
+        case_transition(case=receipt.case, target=work_state(receipt.case), actor=actor,
                         note=_("receipt %(number)s reopened", number=receipt.number))
     for item in db.session.scalars(select(Collection).where(Collection.receipt_id == receipt.id,
                                                             Collection.collected_at.is_(None))):

@@ -21,6 +21,7 @@ class CaseState(enum.StrEnum):
     appointment_confirmed = "appointment_confirmed"
     contact_failed = "contact_failed"
     on_site = "on_site"
+    in_workshop = "in_workshop"
     awaiting_signature = "awaiting_signature"
     signed = "signed"
     archived = "archived"
@@ -35,7 +36,8 @@ class CaseState(enum.StrEnum):
     @property
     def css_class(self) -> str:
         return {"contact_failed": "bad", "cancelled": "off", "closed": "off", "signed": "ok", "archived": "ok",
-                "awaiting_signature": "warn", "followup_due": "warn", "phone_guided": "warn"}.get(self.value, "info")
+                "awaiting_signature": "warn", "in_workshop": "warn", "followup_due": "warn",
+                "phone_guided": "warn"}.get(self.value, "info")
 
 
 CASE_STATE_LABELS = {
@@ -46,6 +48,7 @@ CASE_STATE_LABELS = {
     CaseState.appointment_confirmed: _l("Appointment confirmed"),
     CaseState.contact_failed: _l("Contact failed"),
     CaseState.on_site: _l("On site"),
+    CaseState.in_workshop: _l("In the workshop"),
     CaseState.awaiting_signature: _l("Awaiting signature"),
     CaseState.signed: _l("Signed"),
     CaseState.archived: _l("Archived"),
@@ -57,14 +60,17 @@ CASE_STATE_LABELS = {
 S = CaseState
 CASE_WORKFLOW = StateMachine(
     {
-        S.registered: {S.phone_guided, S.waiting_dispatch, S.cancelled},
+        # in_workshop: a walk-in customer's unit taken in at the counter (carry-in family).
+        S.registered: {S.phone_guided, S.waiting_dispatch, S.in_workshop, S.cancelled},
         S.phone_guided: {S.closed, S.waiting_dispatch, S.cancelled},
-        S.waiting_dispatch: {S.dispatched, S.cancelled},
+        S.waiting_dispatch: {S.dispatched, S.in_workshop, S.cancelled},
         S.dispatched: {S.appointment_confirmed, S.contact_failed, S.on_site, S.waiting_dispatch, S.cancelled},
         S.contact_failed: {S.dispatched, S.waiting_dispatch, S.cancelled},
         S.appointment_confirmed: {S.on_site, S.contact_failed, S.dispatched, S.waiting_dispatch, S.cancelled},
-        S.on_site: {S.awaiting_signature, S.waiting_dispatch},
-        S.awaiting_signature: {S.on_site, S.signed},
+        # Not repairable on site: the unit is taken away to the workshop (W2 step 5).
+        S.on_site: {S.awaiting_signature, S.waiting_dispatch, S.in_workshop},
+        S.in_workshop: {S.awaiting_signature},
+        S.awaiting_signature: {S.on_site, S.in_workshop, S.signed},
         S.signed: {S.archived},
         S.archived: {S.followup_due},
         S.followup_due: {S.closed, S.waiting_dispatch},
@@ -72,7 +78,7 @@ CASE_WORKFLOW = StateMachine(
         S.cancelled: set(),
     },
     timestamps={S.phone_guided: "handed_over_at", S.waiting_dispatch: "handed_over_at", S.dispatched: "dispatched_at",
-                S.appointment_confirmed: "confirmed_at", S.on_site: "on_site_at",
+                S.appointment_confirmed: "confirmed_at", S.on_site: "on_site_at", S.in_workshop: "in_workshop_at",
                 S.awaiting_signature: "completed_at", S.signed: "signed_at", S.archived: "archived_at",
                 S.closed: "closed_at", S.cancelled: "cancelled_at"},
 )
@@ -80,7 +86,7 @@ CASE_WORKFLOW = StateMachine(
 REOPENS = frozenset({(S.phone_guided, S.waiting_dispatch), (S.followup_due, S.waiting_dispatch),
                      (S.closed, S.waiting_dispatch), (S.on_site, S.waiting_dispatch)})
 OPEN_STATES = frozenset({S.registered, S.waiting_dispatch, S.dispatched, S.appointment_confirmed, S.contact_failed,
-                         S.on_site, S.awaiting_signature})
+                         S.on_site, S.in_workshop, S.awaiting_signature})
 
 
 class Channel(enum.StrEnum):
@@ -135,6 +141,7 @@ class RepairCase(TimestampMixin, VersionedMixin, db.Model):
     dispatched_at: Mapped[datetime | None] = _ts()
     confirmed_at: Mapped[datetime | None] = _ts()
     on_site_at: Mapped[datetime | None] = _ts()
+    in_workshop_at: Mapped[datetime | None] = _ts()
     completed_at: Mapped[datetime | None] = _ts()
     signed_at: Mapped[datetime | None] = _ts()
     archived_at: Mapped[datetime | None] = _ts()

@@ -30,6 +30,7 @@ class SettingsForm(FlaskForm):
     followup_after_service_hours = _minutes(_l("Follow-up after service within (hours)"), 240)
     followup_after_guidance_hours = _minutes(_l("Follow-up after phone guidance within (hours)"), 240)
     complaint_reply_days = _minutes(_l("Answer a complaint within (days)"), 90)
+    workshop_overdue_days = _minutes(_l("Highlight units in the workshop longer than (days)"), 365)
     ontime_target_pct = _percent(_l("On-time rate target (≥ %)"))
     satisfaction_target_pct = _percent(_l("Satisfaction target (≥ %)"))
     complaint_rate_max_pct = _percent(_l("Complaint rate limit (< %)"))
@@ -37,7 +38,7 @@ class SettingsForm(FlaskForm):
 
     FIELDS = ("company_name", "company_address", "hotline", "hotline_greeting", "answer_limit_minutes",
               "dispatch_limit_minutes", "onsite_limit_hours", "followup_after_service_hours",
-              "followup_after_guidance_hours", "complaint_reply_days", "ontime_target_pct",
+              "followup_after_guidance_hours", "complaint_reply_days", "workshop_overdue_days", "ontime_target_pct",
               "satisfaction_target_pct", "complaint_rate_max_pct")
 
     def values(self) -> dict:

@@ -23,6 +23,7 @@ DEFAULTS = {
     "ontime_target_pct": Decimal("90"),
     "satisfaction_target_pct": Decimal("85"),
     "complaint_rate_max_pct": Decimal("3"),
+    "workshop_overdue_days": 7,
 }
 
 
@@ -44,3 +45,5 @@ class DepartmentSettings(TimestampMixin, VersionedMixin, db.Model):
     ontime_target_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("90"))
     satisfaction_target_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("85"))
     complaint_rate_max_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("3"))
+    # A carried-in unit still in the workshop after this many days is highlighted on the register.
+    workshop_overdue_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
