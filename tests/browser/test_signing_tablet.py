@@ -93,4 +93,4 @@ def test_the_pad_works_after_boosted_navigation_from_the_case_page(app, signing_
     page.goto(f"{live_server}/cases/{case_id}")
     page.get_by_role("link", name="Customer signs the receipt").click()
     expect(page.locator("canvas#signature")).to_be_visible()
-    page.wait_for_function("document.querySelector('canvas#signature').signaturePad !== undefined")
+    page.wait_for_function("() => document.querySelector('canvas#signature')?.signaturePad !== undefined")
