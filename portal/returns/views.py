@@ -117,7 +117,8 @@ def new():
 def pick_customers():
     q = request.args.get("lookup", "")[:100]
     found = customers.search_customers(customers.Filters(q=q)).items[:8] if q.strip() else []
-    return htmx.render("returns/_customers.html", found=found, q=q)
+    return htmx.render("repairs/_intake_customers.html", found=found, q=q, pick_endpoint="returns.pick_customer",
+                       none_found=_("No customer found. Register the customer first under Customers."))
 
 
 @bp.get("/new/customer/<int:customer_id>")
