@@ -31,6 +31,9 @@ templating.describe_actions({
 })
 templating.DOCUMENT_TYPES["goods_receipt"] = _l("Goods receipt (客户商品领取收据)")
 templating.DOCUMENT_TYPES["goods_return"] = _l("Goods return (商品送还签收)")
+for _type in ("goods_receipt", "goods_return"):  # both are signed on the goods receipt's page
+    templating.register_source(_type, lambda goods_id: url_for("carryin.show", goods_id=goods_id),
+                               _l("The goods receipt"))
 
 
 def _open_url(case) -> str:
@@ -47,10 +50,12 @@ register_link(Step(target=CaseState.in_workshop, label=_l("Take the unit into th
 register_section("carryin/_case_section.html")
 
 from portal.carryin import kiosk  # noqa: E402,F401  (counter-kiosk adapters)
+from portal.carryin import handover  # noqa: E402,F401  (the staff tablet handed to the customer)
 from portal.carryin import views  # noqa: E402,F401
 
 
 @bp.app_context_processor
 def _case_goods():
+    from portal.carryin.kiosk import kiosk_photos
     from portal.carryin.services import case_receipt, goods_for_case
-    return {"case_goods": goods_for_case, "goods_receipt_to_sign": case_receipt}
+    return {"case_goods": goods_for_case, "goods_receipt_to_sign": case_receipt, "kiosk_goods_photos": kiosk_photos}

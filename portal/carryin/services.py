@@ -218,6 +218,9 @@ def walk_in(*, values: dict[str, Any], actor: Any) -> GoodsReceipt:
     case = repairs.intake(actor=actor, values={
         **values, "channel": "visit", "urgency": "normal", "outcome": "later",
         "received_at": local_now().replace(tzinfo=None, second=0, microsecond=0)})
+    # The unit is at the counter: nobody is to be dispatched or sent on site, so no clock runs
+    # for that while the goods receipt is still a draft (the overdue board reads these dues).
+    case.dispatch_due_at = case.onsite_due_at = None
     return goods_open(case=case, actor=actor, technician_id=technician.id)
 
 
@@ -710,6 +713,13 @@ def register(filters: RegisterFilters, *, actor: Any, page: int = 1, per_page: i
                                              GoodsReceipt.id)
                               .offset((max(page, 1) - 1) * per_page).limit(per_page))
     return list(rows), total
+
+
+def workshop_jobs(*, technician: Any) -> list[GoodsReceipt]:
+    """The units in the workshop that the technician repairs (his "My jobs"), longest in first."""
+    return list(db.session.scalars(select(GoodsReceipt).where(GoodsReceipt.technician_id == technician.id,
+                                                              GoodsReceipt.state.in_(IN_WORKSHOP))
+                                   .order_by(GoodsReceipt.taken_in_at, GoodsReceipt.id)))
 
 
 def parts_for(goods: GoodsReceipt) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from portal.carryin.forms import (ActionForm, ChecklistForm, DraftForm, InspectF
                                   WalkInForm)
 from portal.carryin.models import GoodsPhoto, GoodsReceipt, GoodsState
 from portal.carryin.printing import card_print_context, goods_print_context
-from portal.core import audit, htmx
+from portal.core import audit, handover, htmx
 from portal.core.access import roles
 from portal.core.errors import ValidationFailed
 from portal.core.forms import choices, signature_image
@@ -227,19 +227,22 @@ def _signing(goods: GoodsReceipt, form, sign, template: str, success: str):
     try:
         document = sign(goods=goods, signer_name=form.signer_name.data, comment=form.comment.data,
                         rating=form.rating.data if "rating" in form else None, image=signature_image(form),
-                        address=request.remote_addr, user_agent=request.user_agent.string, device="staff tablet",
-                        staff=current_user._get_current_object(), verify_url=archive_services.verification_url)
+                        address=request.remote_addr, user_agent=request.user_agent.string,
+                        device=handover.signing_device(), staff=current_user._get_current_object(),
+                        verify_url=archive_services.verification_url)
     except ValidationFailed as error:
         attach_errors(form, error)
         return _sign_page(template, goods, form, status=error.status)
-    return done(url_for("carryin.show", goods_id=goods.id), success % {"number": document.number,
-                                                                       "v": document.version})
+    return handover.after_signing(url_for("carryin.show", goods_id=goods.id),
+                                  success % {"number": document.number, "v": document.version})
 
 
 @bp.route("/<int:goods_id>/take-in", methods=["GET", "POST"])
 @roles(SIGNERS)
 def take_in(goods_id: int):
     goods = _visible(goods_id)
+    if request.method == "GET" and goods.state is not GoodsState.draft:  # signed meanwhile, e.g. on a kiosk
+        return redirect(url_for("carryin.show", goods_id=goods.id))
     services.ensure_signable(goods)
     return _signing(goods, TakeInSignForm(), services.goods_take_in, "carryin/take_in.html",
                     _("Taken in: the customer signed; %(number)s v%(v)s is archived. Print the repair card."))
@@ -249,6 +252,8 @@ def take_in(goods_id: int):
 @roles(SIGNERS)
 def hand_back(goods_id: int):
     goods = _visible(goods_id)
+    if request.method == "GET" and goods.state is GoodsState.returned:  # signed meanwhile, e.g. on a kiosk
+        return redirect(url_for("carryin.show", goods_id=goods.id))
     services.ensure_can_hand_back(goods)
     return _signing(goods, ReturnSignForm(), services.goods_hand_back, "carryin/hand_back.html",
                     _("Handed back: the customer signed the return (%(number)s v%(v)s); the goods receipt is void."))

@@ -135,7 +135,13 @@ def slip_pdf(slip_id: int):
 @bp.get("/my-jobs")
 @roles(Role.technician)
 def my_jobs():
-    return htmx.render("dispatch/my_jobs.html", jobs=services.my_jobs(technician=current_user), clock=running_clock)
+    from portal.carryin import services as carryin
+    # Carried-in units are bench work, not visits: their own "Workshop" group, not the on-site list.
+    workshop = carryin.workshop_jobs(technician=current_user)
+    in_workshop = {goods.case_id for goods in workshop}
+    jobs = [case for case in services.my_jobs(technician=current_user) if case.id not in in_workshop]
+    return htmx.render("dispatch/my_jobs.html", jobs=jobs, clock=running_clock, workshop=workshop,
+                       days_in=carryin.days_in, overdue_limit=carryin.overdue_days(), is_overdue=carryin.is_overdue)
 
 
 def dispatch_panel(case: RepairCase, forms: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -20,6 +20,8 @@ nav.add("returns.index", _l("Returns"), READ, order=40)
 nav.add("returns.ledger_page", _l("Returns ledger"), OFFICE, order=41)
 
 templating.DOCUMENT_TYPES["return_slip"] = _l("Return slip (售后服务信息反馈表 / 退货单)")
+templating.register_source("return_slip", lambda slip_id: url_for("returns.show", slip_id=slip_id),
+                           _l("The return slip"))
 templating.describe_fields(
     {"equipment_id": _l("Registered unit"), "product_type_id": _l("Product type"), "model": _l("Model"),
      "serial": _l("Serial number"), "sale_reference": _l("Sale reference"), "sale_date": _l("Sale date"),
@@ -40,6 +42,8 @@ def _kiosk_adapter() -> kiosks.Signable:
     return kiosks.Signable(label=_l("Return slip"), load=services.get_slip, form=ReturnSignForm,
                            signable=lambda slip: slip.state is ReturnState.resolved,
                            template="returns/_kiosk_document.html", sign=sign,
+                           intro=_l("Please check how your return was handled, then sign to confirm that you "
+                                    "received it."),
                            pdf_url=lambda slip: url_for("returns.pdf", slip_id=slip.id),
                            page_url=lambda slip: url_for("returns.show", slip_id=slip.id))
 
@@ -47,3 +51,4 @@ def _kiosk_adapter() -> kiosks.Signable:
 kiosks.ADAPTERS["return_slip"] = _kiosk_adapter
 
 from portal.returns import views  # noqa: E402,F401
+from portal.returns import handover  # noqa: E402,F401  (the clerk's tablet handed to the customer)

@@ -106,7 +106,7 @@ def load_returns_demo(*, seed: int = 2026, base_url: str = "http://127.0.0.1:500
         return 0
     with_cases = set(db.session.scalars(select(RepairCase.customer_id)))
     repairable = [c for c in customers if c.id in with_cases] or customers
-    rng, today = random.Random(seed), local_now().date()
+    rng, today = random.Random(seed), local_now().date()  # nosec B311  # demo data: seeded and repeatable
     made = 0
     with current_app.test_request_context("/", base_url=base_url):
         for index, (state, reason, outcome, days_ago, sold, returned) in enumerate(PLAN):

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.archive import services as archive_services
-from portal.core import audit, htmx
+from portal.core import audit, handover, htmx
 from portal.core.access import roles
 from portal.core.errors import ValidationFailed
 from portal.core.forms import choices, signature_image
@@ -53,9 +53,12 @@ def _resolve_form(slip: ReturnSlip, form: ResolveForm | None = None) -> ResolveF
 
 def _steps(slip: ReturnSlip, **given: Any) -> dict[str, Any]:
     steps = {}
+    # The warehouse usually gets what was asked for: the requested quantity is the suggestion.
+    defaults = {"receive": {"quantity_received": slip.quantity}}
     for key, form_cls, allowed in STEP_FORMS.get(slip.state, ()):
         if current_user.role in allowed:
-            steps[key] = given.get(key) or (form_cls(formdata=None) if key != "resolve" else None)
+            steps[key] = given.get(key) or (form_cls(formdata=None, **defaults.get(key, {}))
+                                            if key != "resolve" else None)
     if "resolve" in steps:
         steps["resolve"] = _resolve_form(slip, given.get("resolve"))
     return steps
@@ -125,7 +128,7 @@ def pick_customers():
 @roles(REQUEST)
 def pick_customer(customer_id: int):
     chosen = get_or_404(Customer, customer_id)
-    return htmx.render("returns/_chosen.html", chosen=chosen, form=_request_form(chosen))
+    return htmx.render("returns/_chosen.html", chosen=chosen, form=_request_form(chosen), picked=True)
 
 
 @bp.route("/<int:slip_id>/edit", methods=["GET", "POST"])
@@ -228,12 +231,13 @@ def sign(slip_id: int):
         document = services.slip_sign(
             slip=slip, signer_name=form.signer_name.data, rating=form.rating.data, comment=form.comment.data,
             image=signature_image(form), address=request.remote_addr, user_agent=request.user_agent.string,
-            device="staff device", staff=_user(), verify_url=archive_services.verification_url)
+            device=handover.signing_device("staff device"), staff=_user(),
+            verify_url=archive_services.verification_url)
     except ValidationFailed as error:
         attach_errors(form, error)
         return _sign_page(slip, form, status=error.status)
-    return done(url_for("returns.signed", slip_id=slip.id),
-                _("Signed and archived as %(number)s v%(v)s.", number=document.number, v=document.version))
+    return handover.after_signing(url_for("returns.signed", slip_id=slip.id), _(
+        "Signed and archived as %(number)s v%(v)s.", number=document.number, v=document.version))
 
 
 @bp.get("/<int:slip_id>/signed")
