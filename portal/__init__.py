@@ -12,7 +12,7 @@ from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FAMILIES = ("accounts", "settings", "customers", "repairs", "dispatch", "parts", "receipts", "archive", "carryin",
-            "returns", "visits", "complaints")
+            "returns", "visits", "complaints", "reports")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -76,8 +76,10 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    from portal.core import access, errorpages, htmx, templating
+    from portal.core import access, errorpages, htmx, logmask, session, templating
 
+    session.register(app)  # cookie flags, idle expiry (its hook runs before all others)
+    logmask.install()
     app.before_request(access.enforce_access)
     app.after_request(htmx.after_request)
     app.after_request(templating.security_headers)
@@ -88,8 +90,10 @@ def _register_hooks(app: Flask) -> None:
 def _register_commands(app: Flask) -> None:
     from portal.accounts.cli import users_cli
     from portal.archive.cli import archive_cli
+    from portal.core.backup import backup_cli
     from portal.demo import demo_cli
 
     app.cli.add_command(archive_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)

@@ -17,6 +17,7 @@ from portal.carryin.demo import load_carryin_demo
 from portal.returns.demo import load_returns_demo
 from portal.visits.demo import load_visits_demo
 from portal.complaints.demo import load_complaints_demo
+from portal.reports.demo import load_reports_demo
 from portal.extensions import db
 from portal.settings import services as settings
 
@@ -29,7 +30,7 @@ DEMO_USERS = [
     ("tech2", "刘师傅", Role.technician),
     ("warehouse", "陈库管", Role.warehouse),
 ]
-DEMO_PASSWORD_SUFFIX = "-demo-2026"
+DEMO_PASSWORD_SUFFIX = "-demo-2026"  # nosec B105  # the published demo logins (README), loaded only on request
 
 demo_cli = click.Group("demo", help="Demo data for trying the portal.")
 
@@ -57,6 +58,7 @@ def load_demo() -> list[tuple[str, str, Role, bool]]:
     load_returns_demo()
     load_visits_demo()
     load_complaints_demo()
+    load_reports_demo()
     db.session.commit()
     return rows
 

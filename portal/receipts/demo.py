@@ -59,7 +59,7 @@ def load_signature_demo(*, seed: int = 2026, base_url: str = "http://127.0.0.1:5
     to_sign = ready[:-LEAVE_READY] if len(ready) > LEAVE_READY else []
     if not to_sign:
         return 0
-    rng, now = random.Random(seed), utcnow()
+    rng, now = random.Random(seed), utcnow()  # nosec B311  # demo data: seeded on purpose, no secrets
     signed: list[RepairReceipt] = []
     with current_app.test_request_context("/", base_url=base_url):  # url_for(_external=True) → base_url
         for receipt in to_sign:

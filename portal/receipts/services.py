@@ -169,13 +169,14 @@ def _repriced(receipt: RepairReceipt, actor: Any, action: str, note: str | None 
 # --- open -----------------------------------------------------------------------------------------
 
 def receipt_open(*, case: RepairCase, actor: Any) -> RepairReceipt:
-    """The draft for this visit: the open one if there is one, else a new one (case on site)."""
+    """The draft for this visit: the open one if there is one, else a new one (case on site or in the
+    workshop)."""
     existing = open_receipt_for(case)
     if existing is not None:
         return existing
     if case.state not in WORK_STATES:
-        raise DomainError(_("The receipt is filled in on site: case %(number)s is “%(state)s”.",
-                            number=case.number, state=case.state.label))
+        raise DomainError(_("The receipt is filled in while the job is on site or the unit is in the workshop: "
+                            "case %(number)s is “%(state)s”.", number=case.number, state=case.state.label))
     if case.technician_id is None:
         raise DomainError(_("Case %(number)s has no technician assigned.", number=case.number))
     receipt = RepairReceipt(number=next_number("HZ"), case=case, technician_id=case.technician_id,
@@ -400,13 +401,15 @@ def missing(receipt: RepairReceipt) -> list[str]:
 # --- ready / reopen ---------------------------------------------------------------------------------
 
 def receipt_mark_ready(*, receipt: RepairReceipt, actor: Any) -> RepairReceipt:
-    """Draft → ready for the customer's signature; the case goes on site → awaiting signature."""
+    """Draft → ready for the customer's signature; the case goes from on site or the workshop to
+    awaiting signature."""
     _ensure_can_move(receipt, RS.ready)
     ensure_editable(receipt, actor)
     # An amendment corrects a receipt that was signed already: its case stays signed/archived.
     if receipt.amends_id is None and receipt.case.state not in WORK_STATES:
-        raise DomainError(_("Case %(number)s is “%(state)s”: a receipt goes to signing only from on site.",
-                            number=receipt.case.number, state=receipt.case.state.label))
+        raise DomainError(_("Case %(number)s is “%(state)s”: a receipt goes to signing only while the job is on "
+                            "site or the unit is in the workshop.", number=receipt.case.number,
+                            state=receipt.case.state.label))
     gaps = missing(receipt)
     if gaps:
         message = _("The receipt is not complete. Missing: %(items)s.", items="; ".join(gaps))
@@ -435,7 +438,8 @@ def _already_collected(receipt: RepairReceipt) -> Decimal:
 
 
 def receipt_reopen(*, receipt: RepairReceipt, actor: Any) -> RepairReceipt:
-    """Ready → draft before signing (and the case back on site); open to-dos of it are withdrawn."""
+    """Ready → draft before signing (and the case back on site or to the workshop); open to-dos of it
+    are withdrawn."""
     _ensure_can_move(receipt, RS.draft)
     if actor is not None and not (is_technician(actor) and receipt.technician_id == actor.id):
         abort(403)
@@ -495,6 +499,7 @@ def receipt_sign(*, receipt: RepairReceipt, signer_name: str, rating: int | None
     signing.check_signing_fields(signer_name=signer_name, rating=rating, rating_required=True,
                                  signer_message=_("Enter the name of the customer's person who accepts the repair."))
     transition(receipt, ReceiptState.signed, actor=staff, note=f"{signer_name.strip()[:60]} · {RATINGS[rating]}")
+    receipt.case.rating = rating  # the latest rating counts in the KPIs (portal/reports/models.py)
     if receipt.amends_id is None:
         case_transition(case=receipt.case, target=CaseState.signed, actor=staff)
 

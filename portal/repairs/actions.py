@@ -27,6 +27,7 @@ class Step:
     style: str = "button"
     from_states: frozenset[CaseState] | None = None  # only offered from these states
     method: str = "get"  # "post" when following the step creates something
+    when: Callable[[RepairCase], bool] | None = None  # offered only while this holds for the case
 
 
 # Buttons handled by repairs.views.transition
@@ -39,6 +40,13 @@ BUTTONS: dict[CaseState, Step] = {
 }
 REOPEN_LABEL = _l("Reopen for a new dispatch")
 LINKS: dict[CaseState, list[Step]] = {}
+# A family may hold back a plain button while its own form must be used instead (e.g. a case with a
+# follow-up call still to record is closed through that call, not by hand).
+HOLDS: dict[CaseState, list[Callable[[RepairCase], bool]]] = {}
+
+
+def register_hold(target: CaseState, holds: Callable[[RepairCase], bool]) -> None:
+    HOLDS.setdefault(target, []).append(holds)
 
 
 def register_link(step: Step) -> None:
@@ -55,6 +63,10 @@ def steps_for(case: RepairCase, user: Any) -> list[Step]:
             if role not in step.roles or (step.from_states is not None and case.state not in step.from_states):
                 continue
             if step.own_job_only and case.technician_id != getattr(user, "id", None):
+                continue
+            if step.when is not None and not step.when(case):
+                continue
+            if step.url is None and any(holds(case) for holds in HOLDS.get(target, [])):
                 continue
             if (case.state, target) in REOPENS and step.url is None:
                 step = Step(target, REOPEN_LABEL, OFFICE, needs_reason=True)

@@ -89,7 +89,7 @@ def load_case_demo(*, seed: int = 2026) -> int:
                                         .order_by(Customer.id)))
     if cast is None or not customers:
         return 0
-    rng, now = random.Random(seed), utcnow()
+    rng, now = random.Random(seed), utcnow()  # nosec B311  # demo data: seeded on purpose, no secrets
     made = 0
     for start, final in _plan(rng, now):
         _Story(rng=rng, cast=cast, customer=rng.choice(customers), start=start, final=final, now=now).tell()

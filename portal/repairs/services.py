@@ -2,13 +2,15 @@
 family uses to move a case, which also starts and stops its SLA clocks."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import abort
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
 
 from portal.core import audit
 from portal.core.errors import ValidationFailed
@@ -91,6 +93,8 @@ def case_transition(*, case: RepairCase, target: CaseState, actor: Any, note: st
         case.followup_due_at = change.at + timedelta(hours=limits.followup_after_service_hours)
     elif target is S.cancelled:
         case.cancel_reason = (note or "").strip()
+    from portal.visits.services import on_case_transition  # follow-ups (回访) build on cases, not the reverse
+    on_case_transition(case=case, change=change, actor=actor)
     db.session.flush()
     return change
 
@@ -171,7 +175,7 @@ def overdue_board(*, now: datetime | None = None, horizon: timedelta = timedelta
         (RepairCase.state.in_(CLOCK_STATES["dispatch"]) & (RepairCase.dispatch_due_at <= soon)),
         (RepairCase.state.in_(CLOCK_STATES["onsite"]) & (RepairCase.onsite_due_at <= soon)),
         (RepairCase.state.in_(CLOCK_STATES["followup"]) & (RepairCase.followup_due_at <= soon)),
-    )).limit(500)
+    )).options(selectinload(RepairCase.customer), selectinload(RepairCase.technician)).limit(500)
     clocks = [clock for case in db.session.scalars(query)
               if (clock := running_clock(case, now=now)) is not None and clock.level != "ok"]
     return sorted(clocks, key=lambda clock: (clock.level != "red", clock.due_at))
@@ -237,19 +241,61 @@ def _intake_unit(customer: Customer, values: dict[str, Any], actor: Any) -> Equi
         raise ValidationFailed(error.message, errors=renamed) from None
 
 
+COUNT_CAP = 1000  # as in the customer list: counting 900 000 closed cases costs seconds and helps nobody
+CASE_PREFIX = "BX"
+_SEQUENCE = re.compile(r"^\d{1,6}$")                # 000123 or 123: the digits a case number ends with
+_NUMBER_START = re.compile(r"^([A-Z]{2,8}-)?\d{4}-[\d-]*$|^[A-Z]{2,8}-[\d-]*$")  # BX-2026-0001, 2026-00…
+
+
+def _number_condition(q: str):
+    """The cases whose number the term names, through the unique index on the number (a LIKE
+    '%…%' reads a million numbers per keystroke): the digits it ends with, or its beginning."""
+    from portal.core.models import NumberSequence
+    from portal.core.numbering import format_number
+
+    term = q.strip().upper()
+    if _SEQUENCE.match(term):
+        years = db.session.scalars(select(NumberSequence.year).where(NumberSequence.prefix == CASE_PREFIX))
+        return RepairCase.number.in_([format_number(CASE_PREFIX, year, int(term)) for year in years])
+    if _NUMBER_START.match(term):
+        start = term if term[0].isalpha() else f"{CASE_PREFIX}-{term}"
+        after = start[:-1] + chr(ord(start[-1]) + 1)
+        return and_(RepairCase.number >= start, RepairCase.number < after,
+                    RepairCase.number.startswith(start, autoescape=True))
+    return None
+
+
+def _customer_condition(q: str):
+    """The cases of the customers the term finds, as the customer search finds them (name, phone,
+    address, unit serial; through its n-gram index)."""
+    from portal.customers import search
+    from portal.customers.services import search_terms
+
+    terms = search_terms(q)
+    customers = select(Customer.id)
+    candidates = search.candidate_ids(terms) if terms else None
+    if candidates is not None:
+        customers = customers.where(Customer.id.in_(candidates))
+    for term in terms:
+        customers = customers.where(Customer.search_text.contains(term, autoescape=True))
+    return RepairCase.customer_id.in_(customers)
+
+
 def case_list(*, state: str = "", q: str = "", page: int = 1, per_page: int = 25) -> tuple[list[RepairCase], int]:
+    """A page of cases, newest first, and how many there are, counted up to COUNT_CAP + 1."""
     from sqlalchemy import func
-    query = select(RepairCase).join(Customer)
+    query = select(RepairCase)
     if state == "open":
         from portal.repairs.models import OPEN_STATES
         query = query.where(RepairCase.state.in_(OPEN_STATES))
     elif state in CaseState.__members__:
         query = query.where(RepairCase.state == CaseState(state))
     if q.strip():
-        term = q.strip().lower()
-        query = query.where(or_(func.lower(RepairCase.number).contains(term, autoescape=True),
-                                Customer.search_text.contains(term, autoescape=True)))
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = list(db.session.scalars(query.order_by(RepairCase.id.desc()).offset((max(page, 1) - 1) * per_page)
-                                    .limit(per_page)))
+        number = _number_condition(q)
+        customers = _customer_condition(q)
+        query = query.where(customers if number is None else or_(number, customers))
+    total = db.session.scalar(select(func.count()).select_from(query.limit(COUNT_CAP + 1).subquery()))
+    page = min(max(page, 1), max(1, -(-min(total, COUNT_CAP) // per_page)))
+    items = list(db.session.scalars(query.options(selectinload(RepairCase.customer), selectinload(RepairCase.technician))
+                                    .order_by(RepairCase.id.desc()).offset((page - 1) * per_page).limit(per_page)))
     return items, total

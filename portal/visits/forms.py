@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField,
-                     TextAreaField)
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms import (BooleanField, DateField, DateTimeLocalField, FieldList, Form, FormField, IntegerField,
+                     RadioField, SelectField, StringField, TextAreaField)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from portal.core.forms import VersionField, choices
+from portal.core.forms import RATING_CHOICES, VersionField, choices
 from portal.customers.forms import MultiCheckboxField
 from portal.visits.models import VisitFrequency
 
@@ -87,3 +87,41 @@ class ActionDoneForm(FlaskForm):
 class MonthForm(FlaskForm):
     """The summary's month picker (a GET form)."""
     month = StringField(_l("Month"), validators=[Optional(), Length(max=7)])
+
+
+def _yes_no(value):
+    return {"yes": True, "no": False, True: True, False: False}.get(value)
+
+
+class LocalDateTimeField(DateTimeLocalField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(str(_l("Enter a date and time such as 2026-11-03 14:30."))) from None
+
+
+class FollowUpForm(FlaskForm):
+    """One follow-up call; the service decides which answers a reached call needs."""
+    done_at = LocalDateTimeField(_l("Call made at"), format="%Y-%m-%dT%H:%M",
+                                 validators=[InputRequired(_l("Enter when the call was made."))])
+    reached = RadioField(_l("Did you reach the customer?"), coerce=_yes_no, validate_choice=False,
+                         choices=lambda: choices([("yes", _l("Reached")), ("no", _l("No answer"))]),
+                         validators=[InputRequired(_l("Say whether the customer was reached."))])
+    reached_name = StringField(_l("Person reached"), validators=[Optional(), Length(max=60)])
+    solved = RadioField(_l("Is the reported problem solved?"), coerce=_yes_no, validate_choice=False,
+                        choices=lambda: choices([("yes", _l("Solved")), ("no", _l("Not solved"))]),
+                        validators=[Optional()])
+    rating = RadioField(_l("How satisfied is the customer?"), coerce=int, validate_choice=False,
+                        choices=lambda: choices(RATING_CHOICES), validators=[Optional()])
+    notes = TextAreaField(_l("What the customer said"), validators=[Optional(), Length(max=2000)])
+
+    def validate_reached(self, field):
+        if field.data is None:
+            raise ValidationError(str(_l("Say whether the customer was reached.")))
+
+    def values(self) -> dict:
+        from portal.core.timeutil import from_local
+        return {"done_at": from_local(self.done_at.data), "reached": bool(self.reached.data),
+                "reached_name": self.reached_name.data or "", "solved": self.solved.data,
+                "rating": self.rating.data, "notes": self.notes.data or ""}

@@ -10,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.core.models import TimestampMixin, UTCDateTime, VersionedMixin
 from portal.customers.models import Customer, Equipment, _enum
 from portal.extensions import db
+from portal.repairs.models import RepairCase
+
+# signing.RATINGS: 5 非常满意, 4 满意, 3 一般, 2 不满意, 1 非常不满意; 满意 and better counts as satisfied.
+SATISFIED_FROM = 4
 
 
 class VisitFrequency(enum.StrEnum):
@@ -123,3 +127,82 @@ class VisitAction(TimestampMixin, VersionedMixin, db.Model):
     def number(self) -> str:
         # The audit trail labels an entry by `number`: the visit's, so an action reads in context.
         return f"{self.visit.number}/{self.id}" if self.visit else f"#{self.id}"
+
+
+# --- follow-up calls after a service (回访记录, F10) ---------------------------------------------
+
+class FollowUpKind(enum.StrEnum):
+    """After an on-site or workshop service (due 24 h after signing) or after phone guidance (3 h)."""
+    service = "service"
+    guidance = "guidance"
+
+    @property
+    def label(self) -> str:
+        return str({FollowUpKind.service: _l("After service"), FollowUpKind.guidance: _l("After phone guidance")}[self])
+
+
+class FollowUpState(enum.StrEnum):
+    open = "open"
+    done = "done"                # someone was reached and answered
+    unreachable = "unreachable"  # nobody answered the last MAX_UNANSWERED calls
+
+    @property
+    def label(self) -> str:
+        return str({FollowUpState.open: _l("To call"), FollowUpState.done: _l("Called"),
+                    FollowUpState.unreachable: _l("Unreachable")}[self])
+
+    @property
+    def css_class(self) -> str:
+        return {"open": "warn", "done": "ok", "unreachable": "bad"}[self.value]
+
+
+class FollowUp(TimestampMixin, VersionedMixin, db.Model):
+    """回访记录 (F10): the call to the customer after a case was signed or guided by phone. One per
+    round: a case reopened by an unsatisfied answer gets the next one (attempt 2, 3 …) when it is
+    signed again. The KPI reports read due_at, done_at and state."""
+    __tablename__ = "follow_up"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("repair_case.id"), index=True)
+    kind: Mapped[FollowUpKind] = mapped_column(_enum(FollowUpKind))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    service_ended_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state: Mapped[FollowUpState] = mapped_column(_enum(FollowUpState), default=FollowUpState.open, index=True)
+    reached_name: Mapped[str] = mapped_column(String(60), default="")
+    solved: Mapped[bool | None] = mapped_column(Boolean)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Who served the customer in this round: the technician who had the case signed, or the one who guided.
+    served_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    case: Mapped[RepairCase] = relationship()
+    staff = relationship("User", foreign_keys=[staff_id])
+    served_by = relationship("User", foreign_keys=[served_by_id])
+    calls: Mapped[list["FollowUpCall"]] = relationship(back_populates="follow_up", cascade="all, delete-orphan",
+                                                       order_by="FollowUpCall.called_at, FollowUpCall.id")
+
+    @property
+    def unanswered(self) -> int:
+        return len(self.calls)
+
+    @property
+    def satisfied(self) -> bool | None:
+        return None if self.rating is None else self.rating >= SATISFIED_FROM
+
+
+class FollowUpCall(db.Model):
+    """A follow-up call nobody answered; the answered one is the follow-up's own done_at."""
+    __tablename__ = "follow_up_call"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follow_up_id: Mapped[int] = mapped_column(ForeignKey("follow_up.id", ondelete="CASCADE"), index=True)
+    called_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+    follow_up: Mapped[FollowUp] = relationship(back_populates="calls")
+    staff = relationship("User")

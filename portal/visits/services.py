@@ -27,6 +27,11 @@ from portal.customers.models import Customer, CustomerStatus, Equipment
 from portal.extensions import db
 from portal.repairs.models import RepairCase
 from portal.visits.models import Visit, VisitAction, VisitFrequency, VisitSchedule, VisitUnitUsage
+# Follow-up calls after a service live in their own module; these are the names other code calls.
+from portal.visits.followups import SHOW_CHOICES as FOLLOWUP_SHOW  # noqa: F401
+from portal.visits.followups import (MAX_UNANSWERED, case_followups, due_level, followup_queue,  # noqa: F401
+                                     followup_record, followups_due_count, on_case_transition, on_time,
+                                     outcome_message, unreachable_count)
 
 PREFIX = "HF"  # 回访
 SCHEDULE_FIELDS = ("frequency", "interval_days", "starts_on", "responsible_id", "active", "notes")

@@ -9,12 +9,12 @@ from flask_login import current_user
 from portal.core import audit, htmx
 from portal.core.access import roles
 from portal.core.pdf import pdf_response, render_pdf
-from portal.core.timeutil import local_today
-from portal.core.web import attempt, done, form_status, get_or_404
+from portal.core.timeutil import local_now, local_today, utcnow
+from portal.core.web import attempt, done, form_status, get_or_404, safe_next
 from portal.customers.models import Customer
 from portal.visits import EDIT, READ, bp, forms, services
-from portal.visits.models import Visit, VisitAction, VisitSchedule
-from portal.visits.printing import summary_context, visit_context
+from portal.visits.models import FollowUp, Visit, VisitAction, VisitSchedule
+from portal.visits.printing import followup_context, summary_context, visit_context
 
 SHOW_CHOICES = ("due", "overdue", "all")
 
@@ -169,3 +169,41 @@ def summary_pdf():
     year, month, _problem = _month()
     context = summary_context(services.monthly_summary(year, month))
     return pdf_response(render_pdf("print/visit_summary.html", **context), f"走访汇总-{year:04d}-{month:02d}.pdf")
+
+
+# --- follow-up calls after a service (回访记录) -------------------------------------------------------
+
+@bp.get("/followups")
+@roles(EDIT)
+def followups():
+    show = request.args.get("show") if request.args.get("show") in services.FOLLOWUP_SHOW else "due"
+    return htmx.render("visits/followups.html", "visits/_followup_list.html", show=show, now=utcnow(),
+                       rows=services.followup_queue(show=show), counts=services.followups_due_count(),
+                       unreachable=services.unreachable_count())
+
+
+def _followup_page(followup: FollowUp, form: forms.FollowUpForm, status: int = 200):
+    back = safe_next(request.values.get("next"), url_for("visits.followups"))
+    return htmx.render("visits/followup.html", "visits/_followup_form.html", followup=followup, form=form,
+                       back=back, now=utcnow(), timeline=audit.timeline(followup), status=status)
+
+
+@bp.route("/followups/<int:followup_id>", methods=["GET", "POST"])
+@roles(EDIT)
+def followup(followup_id: int):
+    followup = get_or_404(FollowUp, followup_id)
+    form = forms.FollowUpForm(data={"done_at": local_now().replace(second=0, microsecond=0, tzinfo=None)}
+                              if request.method == "GET" else None)
+    outcome = attempt(form, lambda: services.followup_record(followup=followup, **form.values(), actor=current_user))
+    if outcome.ok:
+        return done(safe_next(request.form.get("next"), url_for("visits.followups")),
+                    services.outcome_message(followup), "success" if followup.state.value == "done" else "warning")
+    return _followup_page(followup, form, form_status(outcome))
+
+
+@bp.get("/followups/<int:followup_id>.pdf")
+@roles(EDIT)
+def followup_pdf(followup_id: int):
+    followup = get_or_404(FollowUp, followup_id)
+    return pdf_response(render_pdf("print/followup.html", **followup_context(followup)),
+                        f"回访记录单-{followup.number}.pdf")

@@ -278,7 +278,10 @@ def test_clerk_reopens_a_closed_case_with_a_reason(app, client, login_as):
         case_id = case.id
     login_as(Role.clerk)
     html = client.get(f"/cases/{case_id}", headers=EN).get_data(as_text=True)
-    assert "Reopen for a new dispatch" in html and "Close the case" in html
+    # The follow-up call is still to be made: the case closes through it, not by a bare button.
+    assert "Reopen for a new dispatch" in html and "Record the follow-up call" in html
+    assert "Close the case" not in html
+    assert client.post(f"/cases/{case_id}/transition", data={"target": "closed"}).status_code == 403
     assert client.post(f"/cases/{case_id}/transition", data={"target": "waiting_dispatch", "reason": "仍有故障"}).status_code == 303
 
 
