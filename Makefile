@@ -18,13 +18,15 @@ PYTEST_ARGS ?=
 .NOTPARALLEL:
 .DEFAULT_GOAL := help
 
-.PHONY: help venv translations babel-extract babel-update run test bench clean \
+.PHONY: help venv translations babel-extract babel-update run serve test bench audit clean \
 	system-run system-test
 
 help:
 	@echo "make run      serve the portal on http://$(HOST):$(PORT)/ (first run loads demo data)"
+	@echo "make serve    production: gunicorn on $(HOST):$(PORT), no demo data (README: Production)"
 	@echo "make test     run the test suite on SQLite, then on a throwaway PostgreSQL"
 	@echo "make bench    run bench/run.py"
+	@echo "make audit    check installed packages for known vulnerabilities (pip-audit)"
 	@echo "make translations | babel-extract | babel-update | clean"
 
 # --- internal ---------------------------------------------------------------------------------
@@ -88,6 +90,15 @@ run: system-run venv translations
 	echo "Serving the portal on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"; \
 	exec $(FLASK) run --host $(HOST) --port $(PORT)
 
+# Production: the schema is upgraded first, then gunicorn replaces the recipe's shell.
+# Workers come from deploy/gunicorn.conf.py (2 x CPU count + 1 synchronous workers; WEB_CONCURRENCY
+# overrides). Never loads demo data.
+serve: system-run venv translations
+	@set -e; \
+	$(FLASK) db upgrade; \
+	echo "Serving the portal with gunicorn on http://$(HOST):$(PORT)/"; \
+	HOST=$(HOST) PORT=$(PORT) exec $(BIN)/gunicorn -c deploy/gunicorn.conf.py app:app
+
 # --- test -------------------------------------------------------------------------------------
 
 test: system-test venv translations
@@ -111,3 +122,7 @@ clean:
 		-type d -name __pycache__ -exec rm -rf {} +
 	find $(TRANSLATIONS) -name '*.mo' -type f -delete 2>/dev/null || true
 	rm -rf test-artifacts .pytest_cache build *.egg-info
+
+# pip-audit of the installed packages; an unreachable advisory service is reported, not a failure.
+audit: venv
+	bash scripts/audit.sh

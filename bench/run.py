@@ -11,7 +11,9 @@ The SQLite figures come from a fresh database in a temporary directory. The Post
   * BENCH_SKIP_PG=1 skips them.
 
 Then the PDF bench (bench/pdf.py) prints its own lines and saves them to bench/results/pdf-<date>.txt;
-BENCH_ONLY=pdf runs only that section.
+BENCH_ONLY=pdf runs only that section. Last the load bench (bench/load.py, gunicorn under 50 users)
+saves bench/results/load-<date>.txt; BENCH_ONLY=load runs only that one. Before it, the KPI bench
+(bench/kpi.py on bench/dataset.py's 1 000 000 cases) saves bench/results/kpi-<date>.txt; BENCH_ONLY=kpi.
 """
 from __future__ import annotations
 
@@ -242,9 +244,43 @@ def run_pdf() -> bool:
     return valid
 
 
+def run_kpi() -> bool:
+    """KPI section: the KPI page for 12 months over 1 000 000 cases (bench/kpi.py, bench/dataset.py)."""
+    from bench import kpi
+
+    print("\n# kpi bench", flush=True)
+    lines: list[str] = []
+    values: dict[str, str] = {}
+
+    def emit(name: str, value) -> None:
+        line = f"{name}: {value}"
+        print(line, flush=True)
+        lines.append(line)
+        values[name] = str(value)
+
+    emit("code_version", kpi.code_version())
+    valid = kpi.run(emit)
+    print("\n" + "\n".join(kpi.summary(values)))
+    print(f"\nsaved to {kpi.save(lines, values).relative_to(ROOT)}")
+    if not valid:
+        print("bench: the KPI page did not show every figure; the kpi figures above are not valid", file=sys.stderr)
+    return valid
+
+
+def run_load() -> bool:
+    """Load section: gunicorn on the large data set under 50 users, against a bare route (bench/load.py)."""
+    from bench import load
+
+    return load.main() == 0
+
+
 def main() -> int:
     if os.environ.get("BENCH_ONLY") == "pdf" and not os.environ.get("BENCH_PG_CHILD"):
         return 0 if run_pdf() else 1
+    if os.environ.get("BENCH_ONLY") == "kpi" and not os.environ.get("BENCH_PG_CHILD"):
+        return 0 if run_kpi() else 1
+    if os.environ.get("BENCH_ONLY") == "load" and not os.environ.get("BENCH_PG_CHILD"):
+        return 0 if run_load() else 1
     if os.environ.get("BENCH_PG_CHILD"):
         url = os.environ.get("PORTAL_BENCH_DATABASE_URL") or os.environ.get("PORTAL_TEST_DATABASE_URL")
         if not url:
@@ -271,7 +307,9 @@ def main() -> int:
     if report.failed:
         print("bench: some searches found nothing; the figures above are not valid", file=sys.stderr)
     pdf_valid = run_pdf()
-    return 1 if report.failed or not pdf_valid else 0
+    kpi_valid = run_kpi()
+    load_valid = run_load()
+    return 1 if report.failed or not pdf_valid or not kpi_valid or not load_valid else 0
 
 
 if __name__ == "__main__":

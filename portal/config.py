@@ -14,17 +14,32 @@ import secrets
 from pathlib import Path
 from typing import Any, Mapping
 
+HASH_METHOD = "scrypt"  # werkzeug's password hashing; tests use a cheaper one
+
 DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # hide_parameters: a database error's message (logged with the traceback) would otherwise carry
+    # the statement's values, i.e. customers' names, phones and addresses.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "PORTAL_LANGUAGES": ["zh_CN", "en"],
-    "PASSWORD_HASH_METHOD": "scrypt",
+    "PASSWORD_HASH_METHOD": HASH_METHOD,
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_FAILURE_LIMIT": "5 per 15 minutes",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # None: Secure cookies exactly when PUBLIC_URL is an https:// address (see session.register);
+    # true/false (PORTAL_SESSION_COOKIE_SECURE) decides it outright, e.g. behind a TLS proxy
+    # without a public address.
+    "SESSION_COOKIE_SECURE": None,
+    # Flask-Login's remember-me cookie (the portal does not offer it; locked down all the same).
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SECURE": None,
+    # A signed-in staff session ends after this many minutes without a request (0: never). Kiosks
+    # hold no staff session and are not affected.
+    "IDLE_MINUTES": 30,
     "WTF_CSRF_TIME_LIMIT": None,
     "ARCHIVE_DIR": None,
     # The portal's address as a phone outside the office network reaches it (printed in QR codes).

@@ -12,5 +12,6 @@ templating.describe_fields(
     {"username": _l("Username"), "display_name": _l("Display name"), "role": _l("Role"),
      "preferred_language": _l("Language"), "active": _l("Active"), "password_hash": _l("Password")},
     {"role": Role})
+templating.describe_actions({"password_changed": _l("password changed")})
 
 from portal.accounts import views  # noqa: E402,F401

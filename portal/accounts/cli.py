@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from portal.accounts import services
+from portal.accounts.forms import password_problem
 from portal.core.errors import ValidationFailed
 from portal.core.roles import Role
 from portal.extensions import db
@@ -25,8 +26,9 @@ def create(username: str, role: str, display_name: str | None, language: str | N
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\n")
-    if len(password) < 8:
-        raise click.ClickException("password must be at least 8 characters")
+    problem = password_problem(password, username=username)
+    if problem:
+        raise click.ClickException(str(problem))
     try:
         user = services.user_create(username=username, display_name=display_name or username,
                                     role=Role(role), password=password, preferred_language=language)

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
+
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Enum, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -27,5 +31,16 @@ class User(UserMixin, TimestampMixin, VersionedMixin, db.Model):
     def is_active(self) -> bool:
         return self.active
 
+    def get_id(self) -> str:
+        # What the session stores: the id and a fingerprint of the password hash, so a new password
+        # ends the user's other sessions (portal.accounts.services.load_user compares it).
+        return f"{self.id}.{password_fingerprint(self.password_hash)}"
+
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+def password_fingerprint(password_hash: str) -> str:
+    """Keyed, so the session cookie (signed, not encrypted) tells nothing about the hash."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, (password_hash or "").encode(), hashlib.sha256).hexdigest()[:20]

@@ -1,6 +1,7 @@
 """Account verbs: each checks, mutates, flushes and writes the audit entry; the view commits."""
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from flask import current_app
@@ -8,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from portal.accounts.models import User
+from portal.accounts.models import User, password_fingerprint
 from portal.core import audit
 from portal.core.conflicts import apply_update
 from portal.core.errors import DomainError, ValidationFailed
@@ -20,8 +21,15 @@ _DUMMY_HASH: str | None = None
 
 
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user and user.active else None
+    """The session's user: `<id>.<password fingerprint>` (User.get_id) stops working once the
+    password changes. A bare id (sessions from before fingerprints) is still accepted."""
+    ident, _sep, fingerprint = user_id.partition(".")
+    user = db.session.get(User, int(ident)) if ident.isdigit() else None
+    if user is None or not user.active:
+        return None
+    if fingerprint and not hmac.compare_digest(fingerprint, password_fingerprint(user.password_hash)):
+        return None
+    return user
 
 
 def find_by_username(username: str) -> User | None:
@@ -92,8 +100,23 @@ def user_set_active(*, user: User, active: bool, actor: Any) -> None:
 
 
 def user_reset_password(*, user: User, password: str, actor: Any) -> None:
+    """The administrator sets a password; the user's sessions elsewhere end (see load_user)."""
     user.password_hash = hash_password(password)
     audit.record("user.password_reset", user, actor=actor)
+    db.session.flush()
+
+
+def user_change_password(*, user: User, current: str, password: str) -> None:
+    """The user changes their own password, proving the current one; their other sessions end.
+    The strength rules are the form's (accounts.forms.password_problem)."""
+    if not check_password_hash(user.password_hash, current or ""):
+        message = _("This is not your current password.")
+        raise ValidationFailed(message, errors={"current": [message]})
+    if check_password_hash(user.password_hash, password):
+        message = _("Choose a password different from the current one.")
+        raise ValidationFailed(message, errors={"password": [message]})
+    user.password_hash = hash_password(password)
+    audit.record("user.password_changed", user, actor=user)
     db.session.flush()
 
 

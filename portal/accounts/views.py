@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import hashlib
+
 from flask import current_app, flash, g, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import format_date, gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from portal.accounts import bp, services
-from portal.accounts.forms import LanguageForm, LoginForm, NewUserForm, PasswordForm, UserForm
+from portal.accounts.forms import LanguageForm, LoginForm, NewUserForm, OwnPasswordForm, PasswordForm, UserForm
 from portal.accounts.models import User
 from portal.core import audit, htmx
+from portal.core import home as dashboard
+from portal.core.timeutil import local_today
 from portal.core.access import public, roles, staff
 from portal.core.i18n import LANGUAGE_NAMES
 from portal.core.roles import Role
@@ -16,7 +20,10 @@ from portal.extensions import limiter
 
 
 def _login_key() -> str:
-    return f"login:{(request.form.get('username') or '').strip().lower()}|{request.remote_addr}"
+    # Hashed: Flask-Limiter logs the key of a breached limit, and what is typed as a username may be
+    # a password typed into the wrong box.
+    typed = (request.form.get("username") or "").strip().lower()
+    return f"login:{hashlib.sha256(typed.encode()).hexdigest()[:16]}|{request.remote_addr}"
 
 
 def _login_breached(_limit):
@@ -73,7 +80,8 @@ def set_language():
 @bp.get("/")
 @staff
 def home():
-    return htmx.render("accounts/home.html")
+    return htmx.render("accounts/home.html", panels=dashboard.rendered_for(current_user),
+                       today=format_date(local_today(), format="full"))
 
 
 @bp.get("/admin/users")
@@ -122,12 +130,27 @@ def user_toggle_active(user_id: int):
 @roles(Role.admin)
 def user_password(user_id: int):
     user = get_or_404(User, user_id)
-    password_form = PasswordForm()
+    password_form = PasswordForm(account_username=user.username)
     if not password_form.validate_on_submit():
         return htmx.render("accounts/user_edit.html", form=UserForm(obj=user), user=user, conflict=None,
                            password_form=password_form, timeline=audit.timeline(user), status=form_status())
     services.user_reset_password(user=user, password=password_form.password.data, actor=current_user)
+    if user.id == current_user.id:
+        login_user(user)  # this session carries the new password's fingerprint; the others end
     return done(url_for("accounts.user_edit", user_id=user.id), _("Password reset."))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@staff
+def own_password():
+    me = current_user._get_current_object()
+    form = OwnPasswordForm(account_username=me.username)
+    outcome = attempt(form, lambda: services.user_change_password(user=me, current=form.current.data,
+                                                                  password=form.password.data))
+    if outcome.ok:
+        login_user(me)  # this session carries the new password's fingerprint; the others end
+        return done(url_for("accounts.home"), _("Your password is changed. You stay signed in here only."))
+    return htmx.render("accounts/password.html", form=form, status=form_status(outcome))
 
 
 def _user_fields(form: UserForm) -> dict:

@@ -14,4 +14,4 @@ nav.add("archive.browse_index", _l("Archive"), {Role.clerk, Role.manager}, order
 templating.describe_fields({}, {"status": ArchiveStatus}, entity="archived_document")
 templating.describe_fields({}, {"state": KioskRequestState}, entity="kiosk_request")
 
-from portal.archive import browse_views, kiosk_views, views  # noqa: E402,F401
+from portal.archive import browse_views, home, kiosk_views, views  # noqa: E402,F401

@@ -15,6 +15,7 @@ from portal.archive.models import Kiosk, KioskRequest, KioskRequestState
 from portal.core import htmx, nav, templating
 from portal.core.forms import signature_image
 from portal.core.access import public, roles
+from portal.core.db import writes
 from portal.core.errors import DomainError, ValidationFailed
 from portal.core.roles import Role
 from portal.core.web import attach_errors, attempt, done, form_status, get_or_404
@@ -167,6 +168,7 @@ def _current(kiosk: Kiosk) -> KioskRequest | None:
 
 @bp.get("/kiosk")
 @public
+@writes  # the kiosk was seen; a waiting request goes on screen
 def kiosk():
     """The kiosk's screen: idle, or the one document sent to it (cookie-guarded, no sign-in)."""
     device = _device()
@@ -177,6 +179,7 @@ def kiosk():
 
 @bp.get("/kiosk/screen")
 @public
+@writes  # as kiosk()
 def kiosk_screen():
     """Polled every 2 s: 204 while the screen is still right, else the new screen."""
     device = _device()

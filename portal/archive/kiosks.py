@@ -43,6 +43,7 @@ class Signable:
     pdf_url: Callable[[Any], str]
     page_url: Callable[[Any], str]
     form: Callable[..., Any] | None = None  # a portal.core.forms.SignatureForm subclass; None: the receipt's
+    intro: Any = None  # what the customer is asked to do, above the document; None: read, rate and sign
 
 
 def _receipt_adapter() -> Signable:
@@ -130,7 +131,7 @@ def kiosk_revoke(*, kiosk: Kiosk, actor: Any, note: str | None = None) -> Kiosk:
     if not kiosk.active:
         raise DomainError(_("Kiosk %(name)s is revoked already.", name=kiosk.name))
     kiosk.active, kiosk.revoked_at = False, utcnow()
-    for request in _active_requests(kiosk):
+    for request in active_requests(kiosk):
         _finish(request, KioskRequestState.cancelled, actor=actor, note=_("kiosk revoked"))
     db.session.flush()
     audit.record("kiosk.revoked", kiosk, actor=actor, note=note)
@@ -145,7 +146,7 @@ def kiosk_seen(kiosk: Kiosk) -> None:
 
 # --- requests ----------------------------------------------------------------------------------------
 
-def _active_requests(kiosk: Kiosk) -> list[KioskRequest]:
+def active_requests(kiosk: Kiosk) -> list[KioskRequest]:
     return list(db.session.scalars(select(KioskRequest).where(KioskRequest.kiosk_id == kiosk.id,
                                                               KioskRequest.state.in_(ACTIVE))
                                    .order_by(KioskRequest.id)))
@@ -175,7 +176,7 @@ def kiosk_send(*, kiosk: Kiosk | None, document_type: str, document_id: int, act
     if kiosk is None or not kiosk.active:
         raise ValidationFailed(_("Choose a paired kiosk."), errors={"kiosk_id": [_("Choose a paired kiosk.")]})
     db.session.refresh(kiosk, with_for_update=True)  # two clerks sending at once: one waits for the other
-    busy = _active_requests(kiosk)
+    busy = active_requests(kiosk)
     if busy:
         message = _("%(kiosk)s is busy with %(number)s. Wait until it is signed, or withdraw it.",
                     kiosk=kiosk.name, number=getattr(document_of(busy[0]), "number", "?"))
@@ -196,7 +197,7 @@ def kiosk_send(*, kiosk: Kiosk | None, document_type: str, document_id: int, act
 def current_request(kiosk: Kiosk) -> KioskRequest | None:
     """What the kiosk shows now (marking a waiting request shown). A document that cannot be
     signed any more (reopened as a draft, signed elsewhere) is taken off the kiosk."""
-    for request in _active_requests(kiosk):
+    for request in active_requests(kiosk):
         document = document_of(request)
         kind = adapter(request.document_type)
         if document is None or not kind.signable(document):

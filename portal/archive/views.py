@@ -7,6 +7,7 @@ from portal.archive.forms import VerifyForm
 from portal.archive.models import ArchivedDocument
 from portal.core import htmx
 from portal.core.access import public, roles
+from portal.core.db import writes
 from portal.core.roles import Role
 from portal.core.web import get_or_404
 from portal.extensions import limiter
@@ -35,6 +36,7 @@ def verify(number: str):
 
 @bp.get("/archive/<int:document_id>.pdf")
 @roles(Role.clerk, Role.manager, Role.technician)
+@writes  # the delivery is logged
 def download(document_id: int):
     document = get_or_404(ArchivedDocument, document_id)
     from flask_login import current_user

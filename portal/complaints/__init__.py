@@ -1,5 +1,5 @@
 """Complaints (W6): the complaint form from receipt to the customer's opinion, on a one-week clock."""
-from flask import Blueprint
+from flask import Blueprint, url_for
 from flask_babel import lazy_gettext as _l
 
 from portal.complaints.models import ComplaintState, ResponsibleKind
@@ -28,9 +28,11 @@ templating.describe_fields(
 templating.describe_fields({}, {"state": ComplaintState}, entity="complaint")
 templating.describe_actions({"staff_changed": _l("staff concerned changed")})
 templating.DOCUMENT_TYPES["complaint"] = _l("Complaint form (投诉单)")
+templating.register_source("complaint", lambda complaint_id: url_for("complaints.show", complaint_id=complaint_id),
+                           _l("The complaint"))
 register_section("complaints/_case_section.html")
 
-from portal.complaints import views  # noqa: E402,F401
+from portal.complaints import home, views  # noqa: E402,F401
 
 
 @bp.app_context_processor

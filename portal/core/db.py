@@ -3,21 +3,36 @@
 SQLite has one writer at a time. A deferred transaction that reads first and writes later can
 fail with "database is locked" (SQLITE_BUSY_SNAPSHOT) instead of waiting, so every transaction
 that may write begins with BEGIN IMMEDIATE and queues on the busy timeout. Safe-method web
-requests only read and keep a deferred BEGIN, so readers never wait for writers (WAL).
+requests only read and keep a deferred BEGIN, so readers never wait for writers (WAL); the few
+GET views that also write (an archived file's download is logged, a kiosk's poll records that it
+was seen) say so with @writes and begin like a POST.
 """
 from __future__ import annotations
 
 import sqlite3
 
-from flask import has_request_context, request
+from typing import Callable, TypeVar
+
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITES_ATTR = "portal_writes"
+F = TypeVar("F", bound=Callable)
+
+
+def writes(view: F) -> F:
+    """Mark a GET view that writes to the database (see the module's doc)."""
+    setattr(view, WRITES_ATTR, True)
+    return view
 
 
 def _may_write() -> bool:
-    return not (has_request_context() and request.method in SAFE_METHODS)
+    if not has_request_context() or request.method not in SAFE_METHODS:
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, WRITES_ATTR, False))
 
 
 @event.listens_for(Engine, "connect")

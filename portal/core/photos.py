@@ -8,7 +8,9 @@ a scratch, small enough to print and to archive, and it never carries the custom
 from __future__ import annotations
 
 import io
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -69,6 +71,7 @@ def checked_photo(data: bytes, *, field: str = "photos", name: str = "") -> Phot
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _refuse(field, _("%(name)s has too many pixels to open safely.", name=label)) from None
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, struct.error, zlib.error):
+        # What Pillow raises on a damaged file while decoding it (a PNG's bad chunk is a SyntaxError).
         raise _refuse(field, _("%(name)s is not an image the portal can read.", name=label), 400) from None
     return Photo(out.getvalue(), "image/jpeg", image.width, image.height)

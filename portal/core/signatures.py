@@ -6,6 +6,8 @@ import base64
 import binascii
 import io
 import json
+import struct
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +27,8 @@ SEAL_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
 # the whole process: an 8000 × 6000 phone photo (core.photos) passes; signatures and seals are held
 # to MAX_SIDE on top of it.
 Image.MAX_IMAGE_PIXELS = 60_000_000
+# What Pillow raises on a damaged file while decoding it (a PNG's bad chunk is a SyntaxError).
+UNREADABLE = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error, Image.DecompressionBombError)
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,12 @@ def _open(data: bytes) -> Image.Image:
         raise _refuse(_("This is not an image the portal can read.")) from None
     if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
         raise _refuse(_("The image has unusable dimensions (%(w)s × %(h)s pixels).", w=width, h=height))
+    try:
+        # Decoded now, within sane dimensions: a damaged file (truncated, a bad chunk) is refused
+        # here rather than failing later while the ink is counted or the PDF is made.
+        image.load()
+    except UNREADABLE:
+        raise _refuse(_("This is not an image the portal can read.")) from None
     return image
 
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from flask import Flask, Response, current_app, request
 from flask_babel import format_datetime, get_locale
@@ -15,14 +16,34 @@ from portal.core.pdf import asset_url
 from portal.core.timeutil import as_local
 
 
+# Scripts only from the portal's own files. Styles may be inline: htmx adds its indicator <style>
+# and some templates use style attributes; neither can run code.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
+    "form-action 'self'")
+# Photos are taken through <input type=file>, which hands over to the device's camera app and
+# needs no camera permission in the page; nothing in the portal uses these browser features.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+HSTS = "max-age=31536000"
+
+
 def security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data: blob:; frame-ancestors 'none'; form-action 'self'")
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    # Only over HTTPS (request.is_secure honours X-Forwarded-Proto when PROXY_FIX is set): sent over
+    # plain HTTP it would be ignored anyway, and a test install on http:// must stay reachable.
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if ("Cache-Control" not in response.headers and request.endpoint != "static"
+            and response.mimetype in ("text/html", "application/pdf")):
+        # Pages and PDFs show customers' names and phones: a shared tablet's disk cache must not
+        # keep them for the next person after sign-out.
+        response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -98,6 +119,27 @@ VALUE_NAMES: dict[str, dict[str, Any]] = {}
 DOCUMENT_TYPES: dict[str, Any] = {"repair_receipt": _l("Repair service receipt")}
 
 
+@dataclass(frozen=True)
+class SourcePage:
+    """Where an archived document comes from in the portal: its page, and the link's wording."""
+    url: Callable[[int], str]  # document_id → the page's address
+    label: Any
+
+
+# document_type → its source page; each family registers its own next to DOCUMENT_TYPES.
+SOURCE_PAGES: dict[str, SourcePage] = {}
+
+
+def register_source(document_type: str, url: Callable[[int], str], label: Any) -> None:
+    SOURCE_PAGES[document_type] = SourcePage(url, label)
+
+
+def source_link(document: Any) -> tuple[str, str] | None:
+    """(address, label) of the page an archived document was signed from, if its family has one."""
+    page = SOURCE_PAGES.get(document.document_type)
+    return (page.url(document.document_id), str(page.label)) if page else None
+
+
 def describe_fields(labels: dict[str, Any], enums: dict[str, Any] | None = None, *, entity: str = "") -> None:
     """Register field labels and enum value names; `entity` (a table name) scopes the enums when
     the same field name means different things, like `state`."""
@@ -161,6 +203,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["input_attrs"] = input_attrs
     app.jinja_env.globals["audit_value"] = audit_value
     app.jinja_env.globals["doc_type_label"] = lambda kind: str(DOCUMENT_TYPES.get(kind, kind))
+    app.jinja_env.globals["source_link"] = source_link
     app.jinja_env.globals["field_labels"] = FIELD_LABELS
     app.jinja_env.globals["value_names"] = VALUE_NAMES
     app.jinja_env.globals["their"] = their_value
@@ -174,7 +217,7 @@ def register(app: Flask) -> None:
         locale = "zh_CN" if current is None or current.language == "zh" else str(current)
         role = current_user.role if current_user and current_user.is_authenticated else None
         return {
-            "nav_items": nav.for_role(role),
+            "nav_items": nav.for_role(role), "nav_layout": nav.layout_for(role),
             "current_locale": locale,
             "html_lang": html_lang(locale),
             "language_names": LANGUAGE_NAMES,

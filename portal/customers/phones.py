@@ -8,6 +8,7 @@ ways is recognised as one.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -33,7 +34,8 @@ class Phone:
 
 
 def normalise(raw: str) -> Phone:
-    text = (raw or "").strip().replace("＋", "+")
+    # NFKC: full-width digits and signs, which a Chinese input method types, become ASCII.
+    text = unicodedata.normalize("NFKC", raw or "").strip()
     if not text:
         raise PhoneError(_l("Enter a phone number."))
     extension = ""
@@ -48,7 +50,7 @@ def normalise(raw: str) -> Phone:
         digits = digits[4:]
     elif digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):  # str.isdigit also takes "²" and other scripts' digits
         raise PhoneError(_l("A phone number has digits only (spaces and dashes are fine)."))
     if len(digits) == 11 and re.match(r"^1[3-9]\d{9}$", digits):
         if extension:
@@ -57,7 +59,7 @@ def normalise(raw: str) -> Phone:
     if re.match(r"^(400|800)\d{7}$", digits):
         return Phone(f"{digits[:3]}-{digits[3:6]}-{digits[6:]}", "service")
     if digits.startswith("0"):
-        area_length = 3 if digits[1] in "12" else 4
+        area_length = 3 if digits[1:2] in ("1", "2") else 4  # a lone "0" has no second digit
         area, local = digits[:area_length], digits[area_length:]
         if len(local) in (7, 8) and local[0] not in "01":
             return Phone(f"{area}-{local}" + (f"-{extension}" if extension else ""), "landline")

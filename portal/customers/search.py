@@ -134,5 +134,7 @@ def store(rows: Iterable[tuple[int, str]]) -> None:
 
 
 def remove(customer_id: int) -> None:
-    table, key = ("customer_search", "customer_id") if _dialect() == "postgresql" else ("customer_fts", "rowid")
-    db.session.execute(text(f"DELETE FROM {table} WHERE {key} = :id"), {"id": customer_id})
+    if _dialect() == "postgresql":
+        db.session.execute(text("DELETE FROM customer_search WHERE customer_id = :id"), {"id": customer_id})
+    else:
+        db.session.execute(text("DELETE FROM customer_fts WHERE rowid = :id"), {"id": customer_id})

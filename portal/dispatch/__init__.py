@@ -48,4 +48,4 @@ def _dispatch_helpers():
     return {"dispatch_panel": dispatch_panel}
 
 
-from portal.dispatch import views  # noqa: E402,F401
+from portal.dispatch import home, views  # noqa: E402,F401

@@ -27,7 +27,7 @@ templating.describe_fields({}, {"state": RequisitionState}, entity="requisition"
 templating.describe_fields({}, {"kind": MovementKind}, entity="stock_movement")
 register_section("parts/_case_section.html")
 
-from portal.parts import views  # noqa: E402,F401
+from portal.parts import home, views  # noqa: E402,F401
 
 
 @bp.app_context_processor

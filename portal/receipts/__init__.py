@@ -40,8 +40,10 @@ templating.describe_fields(
      "due_on": _l("Due on")},
     {"category": ChargeCategory})
 templating.describe_fields({}, {"state": ReceiptState}, entity="repair_receipt")
+templating.register_source("repair_receipt", lambda receipt_id: url_for("receipts.show", receipt_id=receipt_id),
+                           _l("The receipt"))
 
-from portal.receipts import views  # noqa: E402,F401
+from portal.receipts import home, views  # noqa: E402,F401
 from portal.receipts import correction_views  # noqa: E402,F401  (void and amend)
 from portal.receipts import handover  # noqa: E402,F401  (hand-over mode: the tablet locked to signing)
 

@@ -99,7 +99,8 @@ def fee_set(receipt_id: int):
     if outcome.ok:
         return _lines_changed(receipt, _("Fee added."))
     return htmx.render("receipts/form.html", "receipts/_lines.html", status=htmx.VALIDATION_STATUS,
-                       **_context(receipt, fee_form=form, form=ReceiptForm.for_receipt(receipt, submitted=False)))
+                       **_context(receipt, fee_form=form, form=ReceiptForm.for_receipt(receipt, submitted=False),
+                                  conflict=None))
 
 
 @bp.post("/<int:receipt_id>/lines/<int:line_id>/remove")

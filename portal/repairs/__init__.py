@@ -22,7 +22,7 @@ templating.describe_fields(
     {"channel": Channel, "urgency": Urgency})
 templating.describe_fields({}, {"state": CaseState}, entity="repair_case")
 
-from portal.repairs import views  # noqa: E402,F401
+from portal.repairs import home, views  # noqa: E402,F401
 
 
 @bp.app_context_processor

@@ -24,8 +24,9 @@ def index():
     state, q = request.args.get("state", "open"), request.args.get("q", "")[:100]
     page = max(request.args.get("page", 1, type=int), 1)
     items, total = services.case_list(state=state, q=q, page=page)
-    return htmx.render("repairs/index.html", "repairs/_list.html", cases=items, total=total, page_no=page,
-                       pages=max(1, -(-total // 25)), state=state, q=q, states=list(CaseState),
+    pages = max(1, -(-min(total, services.COUNT_CAP) // 25))
+    return htmx.render("repairs/index.html", "repairs/_list.html", cases=items, total=total, page_no=min(page, pages),
+                       pages=pages, capped=total > services.COUNT_CAP, state=state, q=q, states=list(CaseState),
                        clock=services.running_clock)
 
 
@@ -110,5 +111,6 @@ def transition(case_id: int):
 @bp.get("/overdue")
 @roles(OFFICE)
 def overdue():
+    limit = min(max(request.args.get("limit", 0, type=int), 0), 100)  # the home page's panel shows the first few
     return htmx.render("repairs/overdue.html", "repairs/_overdue_board.html", clocks=services.overdue_board(),
-                       now=local_now())
+                       now=local_now(), limit=limit)

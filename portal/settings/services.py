@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from flask import g, has_app_context
 from sqlalchemy import select
 
 from portal.core import audit
@@ -10,9 +11,21 @@ from portal.extensions import db
 from portal.settings.models import DepartmentSettings
 
 
+_row_id: int | None = None  # the settings row's id, once seen: later look-ups come from the session
+
+
 def get_settings() -> DepartmentSettings:
     """The department's settings row; an unsaved row of defaults before anyone saved it."""
-    row = db.session.scalar(select(DepartmentSettings).order_by(DepartmentSettings.id).limit(1))
+    global _row_id
+    # A page asks once for every SLA clock it shows (25 rows of a case list): by its id the row
+    # comes from the session's identity map after the first query; g holds it there (the map
+    # only keeps objects someone else holds).
+    row = db.session.get(DepartmentSettings, _row_id) if _row_id is not None else None
+    if row is None:
+        row = db.session.scalar(select(DepartmentSettings).order_by(DepartmentSettings.id).limit(1))
+        _row_id = row.id if row is not None else None
+    if row is not None and has_app_context():
+        g.department_settings_row = row
     if row is None:
         row = DepartmentSettings(**{c.key: c.default.arg for c in DepartmentSettings.__table__.columns
                                     if c.default is not None and not callable(c.default.arg)})

@@ -11,6 +11,18 @@
       if (row) { row.remove(); }
     }
   });
+  // Top-bar menus are <details>: one open at a time, and a click elsewhere closes them.
+  document.addEventListener("toggle", function (event) {
+    var menu = event.target;
+    if (!menu.matches || !menu.matches("details.navmenu") || !menu.open) { return; }
+    document.querySelectorAll("details.navmenu[open]").forEach(function (other) {
+      if (other !== menu) { other.open = false; }
+    });
+  }, true);
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("details.navmenu > summary")) { return; }
+    document.querySelectorAll("details.navmenu[open]").forEach(function (menu) { menu.open = false; });
+  });
   // Enter in a look-up field inside a form searches; it must not submit the form.
   document.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && event.target.matches && event.target.matches("[data-no-submit]")) {
