@@ -94,8 +94,7 @@ def ensure_dataset(path: Path | None = None, *, cases: int = CASES, customers: i
     path = Path(path) if path else dataset_path(cases)
     meta = info(path)
     wanted = {"generator": GENERATOR_VERSION, "cases": cases, "customers": customers, "units": units}
-    if path.exists() and all(meta.get(k) == v for k, v in wanted.items()):
-        _upgrade_if_needed(path, log)
+    if path.exists() and all(meta.get(k) == v for k, v in wanted.items()) and _upgrade_if_needed(path, log):
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     building = path.with_name(path.name + ".building")
@@ -115,8 +114,11 @@ def ensure_dataset(path: Path | None = None, *, cases: int = CASES, customers: i
     return path
 
 
-def _upgrade_if_needed(path: Path, log: Log) -> None:
+def _upgrade_if_needed(path: Path, log: Log) -> bool:
+    """Bring the cached file to the newest migration; False when it was made at a revision this
+    checkout no longer has (a migration renamed or removed), so the caller rebuilds it."""
     from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
     from sqlalchemy import text
 
     from portal.extensions import db, migrate
@@ -124,13 +126,22 @@ def _upgrade_if_needed(path: Path, log: Log) -> None:
     app = make_app(path)
     with app.app_context():
         current = db.session.scalar(text("SELECT version_num FROM alembic_version"))
-        config = migrate.get_config()
-        head = ScriptDirectory.from_config(config).get_current_head()
-        if current != head:
+        script = ScriptDirectory.from_config(migrate.get_config())
+        head = script.get_current_head()
+        try:
+            known = current is not None and script.get_revision(current) is not None
+        except CommandError:
+            known = False
+        # Release this session's connection first: Alembic upgrades through a connection of its own,
+        # and SQLite would otherwise report the database as locked.
+        db.session.remove()
+        if known and current != head:
             log(f"dataset: upgrading the cached file from {current} to {head}")
             _quiet_upgrade()
-        db.session.remove()
+        elif not known:
+            log(f"dataset: the cached file is at revision {current}, unknown here; rebuilding it")
         db.engine.dispose()
+    return known
 
 
 # --- generation -----------------------------------------------------------------------------------
