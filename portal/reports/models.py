@@ -24,13 +24,18 @@ reports; SQLAlchemy's declarative mapping accepts attributes added to a mapped c
 """
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterable
 
-from sqlalchemy import Index, Integer, SmallInteger, event
-from sqlalchemy.orm import mapped_column
+from sqlalchemy import BigInteger, Connection, Index, Integer, SmallInteger, event, inspect, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.core.timeutil import as_local
+from portal.complaints.models import Complaint
+from portal.core.timeutil import as_local, utcnow
+from portal.extensions import db
 from portal.repairs.models import CaseState, RepairCase
 from portal.visits.models import FollowUp
 
@@ -97,3 +102,95 @@ def _keep_kpi_columns(_mapper, _connection, case: RepairCase) -> None:
     for name, value in derive_case(case).items():
         if getattr(case, name) != value:
             setattr(case, name, value)
+
+
+# --- stamps of closed months ------------------------------------------------------------------------
+# The KPI page and the manager's home page read twelve months; eleven of them are closed and rarely
+# change (a late rating, a complaint about an old job, a follow-up called late). portal/reports/cache.py
+# keeps a closed month's counts per process and reuses them while the month's stamp is unchanged.
+# Every write that can change a closed month's counts gives that month a new random token here, so
+# all processes (gunicorn workers, several app servers) see the change. The running month is never
+# cached and never stamped: its rows change all day and a hot row would make writers wait for each other.
+
+class KpiStamp(db.Model):
+    __tablename__ = "kpi_stamp"
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)     # yyyymm, local
+    token: Mapped[int] = mapped_column(BigInteger)                   # random; a new one on every change
+
+
+def _month(moment: datetime | int | None) -> int | None:
+    if moment is None:
+        return None
+    if isinstance(moment, int):
+        return moment // 100
+    return day_number(_utc(moment)) // 100
+
+
+def _stamped_before() -> int:
+    """Months before this one are stamped. Demo data and tests travel in time; the real clock and the
+    travelled one both count, so a month either of them calls closed is never cached unstamped."""
+    latest = max(utcnow(), datetime.now(timezone.utc))
+    return _month(latest)
+
+
+def stamp_months(connection: Connection, months: Iterable[int | None]) -> None:
+    limit = _stamped_before()
+    table = KpiStamp.__table__
+    upsert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    for month in sorted({m for m in months if m is not None and m < limit}):
+        token = secrets.randbits(62)
+        connection.execute(upsert(table).values(month=month, token=token)
+                           .on_conflict_do_update(index_elements=[table.c.month], set_={"token": token}))
+
+
+def _old_values(target: Any, name: str) -> list[Any]:
+    return list(inspect(target).attrs[name].history.deleted or ())
+
+
+def _changed(target: Any, names: Iterable[str]) -> bool:
+    attrs = inspect(target).attrs
+    return any(attrs[name].history.has_changes() for name in names)
+
+
+CASE_COUNTED = ("kpi_day", "technician_id", "kpi_ontime", "kpi_dispatch_ok", "rating", "kpi_response_min",
+                "kpi_repair_min")
+COMPLAINT_COUNTED = ("received_at", "caused_by_service", "responsible_user_id", "case_id")
+FOLLOW_UP_COUNTED = ("due_at", "done_at", "state")
+
+
+def _case_months(connection: Connection, case: RepairCase) -> list[int | None]:
+    months = [_month(case.kpi_day), *(_month(day) for day in _old_values(case, "kpi_day"))]
+    if _old_values(case, "technician_id"):
+        # Its service-caused complaints count against the case's technician unless someone else was found
+        # responsible: their months change too.
+        received = connection.execute(select(Complaint.received_at).where(
+            Complaint.case_id == case.id, Complaint.caused_by_service.is_(True))).scalars()
+        months += [_month(moment) for moment in received]
+    return months
+
+
+def _complaint_months(_connection: Connection, complaint: Complaint) -> list[int | None]:
+    return [_month(complaint.received_at), *(_month(m) for m in _old_values(complaint, "received_at"))]
+
+
+def _follow_up_months(_connection: Connection, follow_up: FollowUp) -> list[int | None]:
+    return [_month(follow_up.due_at), *(_month(m) for m in _old_values(follow_up, "due_at"))]
+
+
+def _listen(model: type, counted: tuple[str, ...], months) -> None:
+    def written(_mapper, connection: Connection, target: Any) -> None:
+        if _changed(target, counted):
+            stamp_months(connection, months(connection, target))
+
+    def deleted(_mapper, connection: Connection, target: Any) -> None:
+        stamp_months(connection, months(connection, target))
+
+    event.listen(model, "after_insert", written)
+    event.listen(model, "after_update", written)
+    event.listen(model, "after_delete", deleted)
+
+
+_listen(RepairCase, CASE_COUNTED, _case_months)
+_listen(Complaint, COMPLAINT_COUNTED, _complaint_months)
+_listen(FollowUp, FOLLOW_UP_COUNTED, _follow_up_months)

@@ -11,15 +11,15 @@ What is counted (local days, Asia/Shanghai; a period is start…end inclusive):
   * follow-ups count those DUE in the period (open ones not yet due wait): on time when done_at ≤ due_at.
     The calls are the office's work, so this figure is the department's only.
 
-Speed (issue 7 point 6, a year over a million cases): one grouped query reads portal/reports/models.py's
-covering index of small integers per (day, technician); department, technicians and the trend are summed
-here. Complaints are few: one grouped query. Follow-ups: one range count per month over their covering
-index; grouping them by a computed month would sort a third of a million rows.
+Speed (issue 7 point 6, a year over a million cases): one grouped query per month reads
+portal/reports/models.py's covering index of small integers per (day, technician); complaints are few
+(one grouped query); follow-ups are one range count over their covering index. Closed months come from
+portal/reports/cache.py while nothing has stamped them, so a page of twelve months reads only the
+running one from the database.
 """
 from __future__ import annotations
 
 import calendar
-from operator import add
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
@@ -37,7 +37,7 @@ from portal.core.timeutil import from_local, local_today, local_zone, utcnow
 from portal.dispatch.models import DispatchSlip
 from portal.extensions import db
 from portal.receipts.models import RepairReceipt
-from portal.reports import models  # noqa: F401  (the kpi_* columns on RepairCase)
+from portal.reports import cache, models  # noqa: F401  (models: the kpi_* columns on RepairCase)
 from portal.repairs.models import RepairCase
 from portal.settings.services import get_settings
 from portal.visits.models import FollowUp, FollowUpState
@@ -326,6 +326,41 @@ def _technicians(ids: Iterable[int]) -> list[User]:
     return sorted(people.values(), key=lambda u: (not u.active, u.display_name, u.id))
 
 
+def _month_counts(first: date, technician_id: int | None, now: datetime) -> cache.MonthCounts:
+    last = month_last(first)
+    cases = [(row[0], row[1], [v or 0 for v in row[2:]]) for row in _case_rows(first, last, technician_id)]
+    complaints = [tuple(row) for row in _complaint_rows(first, last, technician_id)]
+    followups = _followup_counts(first, last, now) if technician_id is None else (0, 0)
+    return cache.MonthCounts.build(first, cases, complaints, followups)
+
+
+def months_counts(months: list[date], technician_id: int | None = None) -> dict[date, cache.MonthCounts]:
+    """Each month's counts: closed months from the per-process cache while their stamp holds, the
+    running month (and the day after a month ends) always from the database."""
+    now = utcnow()
+    closed_before = local_today() - timedelta(days=1)
+    closed = [m for m in months if month_last(m) < closed_before]
+    stamps = cache.tokens(closed) if closed else {}
+    result: dict[date, cache.MonthCounts] = {}
+    for month in months:
+        if month not in closed:
+            result[month] = _month_counts(month, technician_id, now)
+            continue
+        token = stamps[cache.month_key(month)]
+        counts = cache.get(month, token)
+        if counts is None:
+            counts = _month_counts(month, None, now)
+            cache.put(month, token, counts)
+        result[month] = counts if technician_id is None else counts.only(technician_id)
+    return result
+
+
+def _tally(values: list[int]) -> Tally:
+    tally = Tally(**dict(zip(CASE_COUNTS, values)))
+    tally.response_n = tally.onsite  # an arrival time exists exactly when the on-time flag does
+    return tally
+
+
 def kpi_summary(*, start: date, end: date, technician_id: int | None = None) -> KpiSummary:
     """The figures of start…end (local days, inclusive) for the department (or only `technician_id`),
     per technician and per month of the trend (the range's months, at least the last twelve)."""
@@ -333,7 +368,6 @@ def kpi_summary(*, start: date, end: date, technician_id: int | None = None) -> 
         raise ValueError("start after end")
     goals = targets()
     months = trend_months(start, end)
-    lo, hi = min(start, months[0]), max(end, month_last(months[-1]))
     lo_n, hi_n = day_number(start), day_number(end)
 
     by_tech: dict[int | None, Tally] = {}
@@ -345,24 +379,31 @@ def kpi_summary(*, start: date, end: date, technician_id: int | None = None) -> 
             tally = book[key] = Tally()
         return tally
 
-    # A year is ~7 000 (day, technician) rows: sum them per (month, technician, in the period) first.
-    partial: dict[tuple[int, int | None, bool], list[int]] = {}
-    for row in _case_rows(lo, hi, technician_id):
-        day = row[0]
-        key = (day // 100, row[1], lo_n <= day <= hi_n)
-        values = [v or 0 for v in row[2:]]
-        known = partial.get(key)
-        partial[key] = values if known is None else list(map(add, known, values))
-    for (month, tech, in_period), values in partial.items():
-        tally = Tally(**dict(zip(CASE_COUNTS, values)))
-        tally.response_n = tally.onsite
-        slot(by_month, month).add(tally)
-        if in_period:
-            slot(by_tech, tech).add(tally)
-    for day, tech, count in _complaint_rows(lo, hi, technician_id):
-        slot(by_month, day // 100).complaints += count
-        if lo_n <= day <= hi_n:
-            slot(by_tech, tech).complaints += count
+    for first, counts in months_counts(months, technician_id).items():
+        month, last = cache.month_key(first), month_last(first)
+        inside, outside = start <= first and last <= end, last < start or end < first
+        if inside or outside:  # the whole month on one side: its per-technician sums will do
+            for tech, values in counts.case_totals.items():
+                tally = _tally(values)
+                slot(by_month, month).add(tally)
+                if inside:
+                    slot(by_tech, tech).add(tally)
+            for tech, count in counts.complaint_totals.items():
+                slot(by_month, month).complaints += count
+                if inside:
+                    slot(by_tech, tech).complaints += count
+        else:
+            for day, tech, values in counts.cases:
+                tally = _tally(values)
+                slot(by_month, month).add(tally)
+                if lo_n <= day <= hi_n:
+                    slot(by_tech, tech).add(tally)
+            for day, tech, count in counts.complaints:
+                slot(by_month, month).complaints += count
+                if lo_n <= day <= hi_n:
+                    slot(by_tech, tech).complaints += count
+        slot(by_month, month).followups += counts.followups[0]
+        by_month[month].followups_ok += counts.followups[1]
 
     department = Tally()
     for tally in by_tech.values():
@@ -371,17 +412,15 @@ def kpi_summary(*, start: date, end: date, technician_id: int | None = None) -> 
     with_followups = technician_id is None
     if with_followups:
         now = utcnow()
-        for month in months:
-            total, on_time = _followup_counts(month, month_last(month), now)
-            slot(by_month, month.year * 100 + month.month).followups += total
-            by_month[month.year * 100 + month.month].followups_ok += on_time
-        in_range = [m for m in months if start <= m and month_last(m) <= end]
-        if in_range and in_range[0] == start and month_last(in_range[-1]) == end:
-            for m in in_range:
-                department.followups += by_month[m.year * 100 + m.month].followups
-                department.followups_ok += by_month[m.year * 100 + m.month].followups_ok
-        else:
-            department.followups, department.followups_ok = _followup_counts(start, end, now)
+        for first in months:  # whole months from their counts, a partly covered one counted for its days
+            last = month_last(first)
+            if start <= first and last <= end:
+                department.followups += by_month[cache.month_key(first)].followups
+                department.followups_ok += by_month[cache.month_key(first)].followups_ok
+            elif first <= end and start <= last:
+                total, on_time = _followup_counts(max(start, first), min(end, last), now)
+                department.followups += total
+                department.followups_ok += on_time
 
     people = _technicians(k for k in by_tech if k is not None)
     if technician_id is not None:
