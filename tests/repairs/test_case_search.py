@@ -50,3 +50,19 @@ def test_a_long_list_says_more_than_the_cap_instead_of_counting(app, client, log
     assert "More than" in html and "4 cases" not in html
     monkeypatch.setattr(services, "COUNT_CAP", 1000)
     assert "4 cases" in client.get("/cases/?state=", headers=EN).get_data(as_text=True)
+
+
+def test_a_term_finding_more_than_the_cap_lists_the_same_newest_cases(db, monkeypatch):
+    city = [customer_helpers.customer(f"潍坊{i}号店", f"1390000000{i}") for i in range(3)]
+    elsewhere = customer_helpers.customer("青岛啤酒屋", "13911112222")
+    cases = [helpers.new_case(customer=owner, unit=False) for owner in city * 2 + [elsewhere]]
+    db.commit()
+    wanted = [c.number for c in sorted(cases[:6], key=lambda c: c.id, reverse=True)]
+    items, total = services.case_list(state="", q="潍坊", per_page=4)
+    assert ([c.number for c in items], total) == (wanted[:4], 6)
+    # Past the cap the page is found walking the cases newest first: the same cases, the same order.
+    monkeypatch.setattr(services, "COUNT_CAP", 3)
+    items, total = services.case_list(state="", q="潍坊", per_page=4)
+    assert [c.number for c in items] == wanted[:4] and total == 4
+    items, _total = services.case_list(state="", q="潍坊", per_page=2, page=2)
+    assert [c.number for c in items] == wanted[2:4]
