@@ -23,6 +23,7 @@ from typing import Any, Callable, Sequence
 
 from sqlalchemy import func, insert, select, text
 
+from bench.common import percentile
 from portal.core.models import NumberSequence
 from portal.core.numbering import format_number
 from portal.core.timeutil import local_now, local_today
@@ -253,14 +254,6 @@ def _fill_search_index(store: Callable[[list[tuple[int, str]]], None], rows: lis
 
 
 # --- timing -----------------------------------------------------------------------------------
-
-def percentile(values: Sequence[float], p: float) -> float:
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * p / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
 
 def timed(call: Callable[[Any], Any], args: Sequence[Any], *, n: int = N, warmup: int = WARMUP,
           after: Callable[[], None] | None = None) -> list[float]:

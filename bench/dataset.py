@@ -20,8 +20,6 @@ Users: dataset_manager, dataset_clerk1…4, dataset_operator1…3, dataset_tech0
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import random
 import sqlite3
@@ -35,6 +33,8 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.common import quiet_upgrade  # noqa: E402  (after the path above)
 
 GENERATOR_VERSION = 1
 DATA_DIR = ROOT / "bench" / ".data"
@@ -73,18 +73,6 @@ def make_app(path: Path):
     return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench", "TESTING": True,
                        "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
                        "ARCHIVE_DIR": str(path.parent / "archive")})
-
-
-def _quiet_upgrade() -> None:
-    from flask_migrate import upgrade
-
-    captured = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(captured):
-            upgrade()
-    except BaseException:
-        sys.stderr.write(captured.getvalue())
-        raise
 
 
 def ensure_dataset(path: Path | None = None, *, cases: int = CASES, customers: int = CUSTOMERS, units: int = UNITS,
@@ -137,7 +125,7 @@ def _upgrade_if_needed(path: Path, log: Log) -> bool:
         db.session.remove()
         if known and current != head:
             log(f"dataset: upgrading the cached file from {current} to {head}")
-            _quiet_upgrade()
+            quiet_upgrade()
         elif not known:
             log(f"dataset: the cached file is at revision {current}, unknown here; rebuilding it")
         db.engine.dispose()
@@ -154,7 +142,7 @@ def build(path: Path, *, cases: int, customers: int, units: int, seed: int = SEE
 
     app = make_app(path)
     with app.app_context():
-        _quiet_upgrade()
+        quiet_upgrade()
         # A file being built needs no crash safety: skip the fsyncs (after the portal's own pragmas).
         db.engine.dispose()
         event.listen(db.engine, "connect", lambda connection, _record: connection.execute("PRAGMA synchronous=OFF"))

@@ -26,7 +26,6 @@ import platform
 import re
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 from datetime import date, datetime
@@ -37,17 +36,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import common  # noqa: E402
+from bench.common import Emit, percentile  # noqa: E402
+
 N, WARMUP = 30, 3
 TARGET_MS = 300.0
-Emit = Callable[[str, Any], None]
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * p / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+INVALID = "the KPI page did not show every figure; the kpi figures above are not valid"
 
 
 def timed(call: Callable[[], Any], *, n: int = N, warmup: int = WARMUP) -> tuple[list[float], list[float]]:
@@ -81,7 +75,7 @@ def run(emit: Emit) -> bool:
     from bench import customers
     from bench.dataset import ensure_dataset, info, make_app
 
-    emit("load_average", " ".join(f"{v:.2f}" for v in os.getloadavg()) + f" (nproc {os.cpu_count()})")
+    emit("load_average", common.load_average())
     built = time.perf_counter()
     path = ensure_dataset()
     meta = info(path)
@@ -172,53 +166,18 @@ def summary(values: dict[str, str]) -> list[str]:
 
 
 def code_version() -> str:
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        changed = subprocess.run(["git", "status", "--porcelain", "--", "portal/reports", "portal/repairs",
-                                  "migrations", "templates/reports", "bench/dataset.py", "bench/kpi.py"],
-                                 cwd=ROOT, capture_output=True, text=True, check=True).stdout.split("\n")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (no git)"
-    changed = [line[3:] for line in changed if line.strip()]
-    return head + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
+    return common.code_version("portal/reports", "portal/repairs", "migrations", "templates/reports",
+                               "bench/dataset.py", "bench/kpi.py")
 
 
 def machine_header() -> str:
-    cpu = "?"
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return (f"# kpi bench {datetime.now().astimezone():%Y-%m-%d %H:%M %z}; {cpu}, nproc={os.cpu_count()}, "
-            f"{platform.system()} {platform.machine()}, python {platform.python_version()}, "
-            f"sqlite {sqlite3.sqlite_version}")
-
-
-def save(lines: list[str], values: dict[str, str]) -> Path:
-    results = ROOT / "bench" / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    path = results / f"kpi-{datetime.now().astimezone():%Y-%m-%d}.txt"
-    path.write_text("\n".join([machine_header(), *lines, "", *summary(values)]) + "\n", encoding="utf-8")
-    return path
+    return common.header("kpi", [common.cpu_model(), f"nproc={os.cpu_count()}",
+                                 f"{platform.system()} {platform.machine()}", f"python {platform.python_version()}",
+                                 f"sqlite {sqlite3.sqlite_version}"])
 
 
 def main() -> int:
-    lines: list[str] = []
-    values: dict[str, str] = {}
-
-    def emit(name: str, value: Any) -> None:
-        line = f"{name}: {value}"
-        print(line, flush=True)
-        lines.append(line)
-        values[name] = str(value)
-
-    emit("code_version", code_version())
-    ok = run(emit)
-    print("\n" + "\n".join(summary(values)))
-    print(f"\nsaved to {save(lines, values).relative_to(ROOT)}")
-    return 0 if ok else 1
+    return 0 if common.run_section("kpi", sys.modules[__name__], banner=False) else 1
 
 
 if __name__ == "__main__":

@@ -33,7 +33,6 @@ import concurrent.futures
 import contextlib
 import html
 import http.client
-import io
 import json
 import multiprocessing
 import os
@@ -60,6 +59,9 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402
+from bench.common import Emit, percentile  # noqa: E402
 
 USERS = int(os.environ.get("BENCH_LOAD_USERS") or 50)
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS") or 120)
@@ -91,8 +93,7 @@ PAGES = [("home_clerk", "home page, clerk"), ("home_operator", "home page, opera
          ("customer_page", "customer page after save"), ("pdf", "archived PDF download")]
 BOOSTED = {"HX-Request": "true", "HX-Boosted": "true"}
 PARTIAL = {"HX-Request": "true"}
-
-Emit = Callable[[str, Any], None]
+INVALID = "the load run had errors (see load_errors, load_error_examples, server_tracebacks)"
 
 
 # --- data -------------------------------------------------------------------------------------------
@@ -109,18 +110,6 @@ class Samples:
     document_ids: list[int] = field(default_factory=list)
     logins: dict[str, str] = field(default_factory=dict)  # role -> username
     counts: dict[str, int] = field(default_factory=dict)
-
-
-def _quiet_upgrade() -> None:
-    from flask_migrate import upgrade
-
-    captured = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(captured):
-            upgrade()
-    except BaseException:
-        sys.stderr.write(captured.getvalue())
-        raise
 
 
 def dataset_source(emit: Emit, workdir: Path) -> Path:
@@ -148,7 +137,7 @@ def _demo_database(workdir: Path) -> Path:
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench",
                       "ARCHIVE_DIR": str(workdir / "demo-archive")})
     with app.app_context():
-        _quiet_upgrade()
+        common.quiet_upgrade()
         load_demo()
         db.session.remove()
         db.engine.dispose()
@@ -189,7 +178,7 @@ def prepare(url: str, archive_dir: Path) -> Samples:
     rng = random.Random(8)
     samples = Samples()
     with app.app_context():
-        _quiet_upgrade()
+        common.quiet_upgrade()
         for model, name in ((RepairCase, "cases"), (Customer, "customers"), (Equipment, "units"),
                             (RepairReceipt, "receipts")):
             samples.counts[name] = db.session.scalar(select(func.count(model.id))) or 0
@@ -330,7 +319,7 @@ def server_env(**extra: str) -> dict[str, str]:
 def bare_app():
     """The comparison: a bare Flask app that answers /bare/<name> with a body of the size the
     portal answered that request with (BENCH_BARE_SIZES, JSON name -> bytes)."""
-    from flask import Flask, Response, request
+    from flask import Flask, Response
 
     sizes = json.loads(os.environ.get("BENCH_BARE_SIZES") or "{}")
     app = Flask("bare")
@@ -636,16 +625,6 @@ def run_load(port: int, *, bare: bool, samples: Samples, users: list[User], seco
 
 # --- measuring --------------------------------------------------------------------------------------
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q / 100
-    low = int(k)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
-
-
 def _stat(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
@@ -769,7 +748,7 @@ def gunicorn_settings() -> dict[str, Any]:
 def run(emit: Emit) -> bool:
     """The whole load bench; False when a figure is invalid (errors, a server that did not start)."""
     started = time.perf_counter()
-    emit("load_average", " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" (nproc {os.cpu_count()})")
+    emit("load_average", common.load_average())
     settings = gunicorn_settings()
     emit("load_gunicorn", f"{settings['workers']} workers x {settings['threads']} threads ({settings['worker_class']})")
     emit("load_users", USERS)
@@ -915,12 +894,6 @@ def summary(values: dict[str, str]) -> list[str]:
 
 
 def machine_header() -> str:
-    cpu = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     memory = "?"
     with contextlib.suppress(OSError):
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -928,50 +901,18 @@ def machine_header() -> str:
                 memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
     import gunicorn
 
-    return (f"# load bench {datetime.now().astimezone():%Y-%m-%d %H:%M %z}; {cpu}, {os.cpu_count()} cores, "
-            f"RAM {memory}, {platform.system()} {platform.release()} {platform.machine()}, "
-            f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, gunicorn {gunicorn.__version__}")
+    return common.header("load", [common.cpu_model("unknown CPU"), f"{os.cpu_count()} cores", f"RAM {memory}",
+                                  f"{platform.system()} {platform.release()} {platform.machine()}",
+                                  f"python {platform.python_version()}", f"sqlite {sqlite3.sqlite_version}",
+                                  f"gunicorn {gunicorn.__version__}"])
 
 
 def code_version() -> str:
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        changed = subprocess.run(["git", "status", "--porcelain", "--", "portal", "templates", "deploy", "migrations"],
-                                 cwd=ROOT, capture_output=True, text=True, check=True).stdout.split("\n")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (no git)"
-    changed = [line[3:] for line in changed if line.strip()]
-    return head + (f" + {len(changed)} uncommitted files" if changed else "")
-
-
-def save(lines: list[str], values: dict[str, str]) -> Path:
-    results = ROOT / "bench" / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    path = results / f"load-{datetime.now().astimezone():%Y-%m-%d}.txt"
-    path.write_text("\n".join([machine_header(), *lines, "", *summary(values)]) + "\n", encoding="utf-8")
-    return path
+    return common.code_version("portal", "templates", "deploy", "migrations", count=True)
 
 
 def main() -> int:
-    lines: list[str] = []
-    values: dict[str, str] = {}
-
-    def emit(name: str, value: Any) -> None:
-        line = f"{name}: {value}"
-        print(line, flush=True)
-        lines.append(line)
-        values[name] = str(value)
-
-    print("\n# load bench", flush=True)
-    emit("code_version", code_version())
-    ok = run(emit)
-    print("\n" + "\n".join(summary(values)))
-    print(f"\nsaved to {save(lines, values).relative_to(ROOT)}")
-    if not ok:
-        print("bench: the load run had errors (see load_errors, load_error_examples, server_tracebacks)",
-              file=sys.stderr)
-    return 0 if ok else 1
+    return 0 if common.run_section("load", sys.modules[__name__]) else 1
 
 
 if __name__ == "__main__":

@@ -32,13 +32,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402
+from bench.common import Emit  # noqa: E402
 
 CHROMIUM = os.environ.get("BENCH_CHROMIUM", "/usr/bin/chromium")
 RENDERS, CHROMIUM_RUNS, DOWNLOADS = 20, 5, 50
@@ -46,8 +49,7 @@ PART_LINES = 5
 TARGET_WARM_S, TARGET_RATIO = 0.25, 0.6
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--no-pdf-header-footer"]
-
-Emit = Callable[[str, Any], None]
+INVALID = "the receipt PDF is not one page; the pdf figures above are not valid"
 
 
 def _app(tmp: Path):
@@ -56,20 +58,6 @@ def _app(tmp: Path):
     return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench-pdf.sqlite3", "SECRET_KEY": "bench",
                        "TESTING": True, "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
                        "ARCHIVE_DIR": str(tmp / "archive"), "SERVER_NAME": "127.0.0.1:5000"})
-
-
-def _upgrade() -> None:
-    import contextlib
-
-    from flask_migrate import upgrade
-
-    captured = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(captured):
-            upgrade()
-    except BaseException:
-        sys.stderr.write(captured.getvalue())
-        raise
 
 
 def build_ready_receipt(*, part_lines: int = PART_LINES) -> dict[str, int]:
@@ -281,12 +269,12 @@ def run(emit: Emit) -> bool:
     from portal.archive.models import ArchivedDocument
     from portal.extensions import db
 
-    emit("load_average", " ".join(f"{v:.2f}" for v in os.getloadavg()) + f" (nproc {os.cpu_count()})")
+    emit("load_average", common.load_average())
     with tempfile.TemporaryDirectory(prefix="portal-bench-pdf-") as name:
         tmp = Path(name)
         app = _app(tmp)
         with app.app_context():
-            _upgrade()
+            common.quiet_upgrade()
             ids = build_ready_receipt()
             with app.test_request_context("/"):
                 document_id, sign_seconds = sign(ids["receipt"], ids["tech"])
@@ -341,17 +329,9 @@ def summary(values: dict[str, str]) -> list[str]:
 
 
 def code_version() -> str:
-    """The commit measured, and the files that differ from it among those that shape a PDF."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        changed = subprocess.run(["git", "status", "--porcelain", "--", "portal/core", "portal/receipts",
-                                  "portal/archive", "templates/print", "static/css/print.css"],
-                                 cwd=ROOT, capture_output=True, text=True, check=True).stdout.split("\n")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (no git)"
-    changed = [line[3:] for line in changed if line.strip()]
-    return head + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
+    """The commit measured, and the changed files among those that shape a PDF."""
+    return common.code_version("portal/core", "portal/receipts", "portal/archive", "templates/print",
+                               "static/css/print.css")
 
 
 def machine_header() -> str:
@@ -361,34 +341,13 @@ def machine_header() -> str:
         chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         chromium = "no chromium"
-    return (f"# pdf bench {datetime.now().astimezone():%Y-%m-%d %H:%M %z}; nproc={os.cpu_count()}, "
-            f"{platform.system()} {platform.machine()}, python {platform.python_version()}, "
-            f"weasyprint {weasyprint.__version__}, {chromium or 'chromium ?'}")
-
-
-def save(lines: list[str], values: dict[str, str]) -> Path:
-    results = ROOT / "bench" / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    path = results / f"pdf-{datetime.now().astimezone():%Y-%m-%d}.txt"
-    path.write_text("\n".join([machine_header(), *lines, "", *summary(values)]) + "\n", encoding="utf-8")
-    return path
+    return common.header("pdf", [f"nproc={os.cpu_count()}", f"{platform.system()} {platform.machine()}",
+                                 f"python {platform.python_version()}", f"weasyprint {weasyprint.__version__}",
+                                 chromium or "chromium ?"])
 
 
 def main() -> int:
-    lines: list[str] = []
-    values: dict[str, str] = {}
-
-    def emit(name: str, value: Any) -> None:
-        line = f"{name}: {value}"
-        print(line, flush=True)
-        lines.append(line)
-        values[name] = str(value)
-
-    emit("code_version", code_version())
-    ok = run(emit)
-    print("\n" + "\n".join(summary(values)))
-    print(f"\nsaved to {save(lines, values).relative_to(ROOT)}")
-    return 0 if ok else 1
+    return 0 if common.run_section("pdf", sys.modules[__name__], banner=False) else 1
 
 
 if __name__ == "__main__":

@@ -17,8 +17,6 @@ saves bench/results/load-<date>.txt; BENCH_ONLY=load runs only that one. Before 
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import platform
 import sqlite3
@@ -26,50 +24,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import common  # noqa: E402
+from bench.common import Report, quiet_upgrade  # noqa: E402
+
 TARGET_P95_MS = 50.0
 KINDS = ("phone", "name", "serial")
-
-
-class Report:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.values: dict[str, str] = {}
-        self.failed = False
-
-    def emit(self, name: str, value) -> None:
-        if isinstance(value, float):
-            value = f"{value:.2f}"
-        line = f"{name}: {value}"
-        print(line, flush=True)
-        self.lines.append(line)
-        self.values[name] = str(value)
-
-    def take(self, line: str) -> None:
-        """A `name: value` line printed by the PostgreSQL child."""
-        print(line, flush=True)
-        if ": " in line and not line.startswith(" "):
-            name, value = line.split(": ", 1)
-            self.lines.append(line)
-            self.values[name] = value
-
-
-def quiet_upgrade() -> None:
-    """flask_migrate.upgrade() without alembic's INFO lines (shown if it fails)."""
-    from flask_migrate import upgrade
-
-    captured = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(captured):
-            upgrade()
-    except BaseException:
-        sys.stderr.write(captured.getvalue())
-        raise
 
 
 def bench_app(url: str):
@@ -180,23 +144,14 @@ def run_postgres(report: Report) -> None:
 
 
 def code_version() -> str:
-    """The commit measured, and the files that differ from it (others edit the tree concurrently)."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        changed = subprocess.run(["git", "status", "--porcelain", "--", "portal", "migrations"], cwd=ROOT,
-                                 capture_output=True, text=True, check=True).stdout.split("\n")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (no git)"
-    changed = [line[3:] for line in changed if line.strip()]
-    return head + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
+    return common.code_version("portal", "migrations")
 
 
 def machine_header(report: Report) -> str:
     pg = report.values.get("pg_server_version", "not measured")
-    return (f"# customers bench {datetime.now().astimezone():%Y-%m-%d %H:%M %z}; nproc={os.cpu_count()}, "
-            f"{platform.system()} {platform.machine()}, python {platform.python_version()}, "
-            f"sqlite {sqlite3.sqlite_version}, postgresql {pg}")
+    return common.header("customers", [f"nproc={os.cpu_count()}", f"{platform.system()} {platform.machine()}",
+                                       f"python {platform.python_version()}", f"sqlite {sqlite3.sqlite_version}",
+                                       f"postgresql {pg}"])
 
 
 def table(report: Report) -> list[str]:
@@ -230,48 +185,21 @@ def run_pdf() -> bool:
     """Second section: receipt PDF against headless Chromium, archived PDF download (bench/pdf.py)."""
     from bench import pdf
 
-    print("\n# pdf bench", flush=True)
-    report = Report()
-    report.emit("code_version", pdf.code_version())
-    valid = pdf.run(report.emit)
-    summary = pdf.summary(report.values)
-    print()
-    print("\n".join(summary))
-    path = pdf.save(report.lines, report.values)
-    print(f"\nsaved to {path.relative_to(ROOT)}")
-    if not valid:
-        print("bench: the receipt PDF is not one page; the pdf figures above are not valid", file=sys.stderr)
-    return valid
+    return common.run_section("pdf", pdf)
 
 
 def run_kpi() -> bool:
     """KPI section: the KPI page for 12 months over 1 000 000 cases (bench/kpi.py, bench/dataset.py)."""
     from bench import kpi
 
-    print("\n# kpi bench", flush=True)
-    lines: list[str] = []
-    values: dict[str, str] = {}
-
-    def emit(name: str, value) -> None:
-        line = f"{name}: {value}"
-        print(line, flush=True)
-        lines.append(line)
-        values[name] = str(value)
-
-    emit("code_version", kpi.code_version())
-    valid = kpi.run(emit)
-    print("\n" + "\n".join(kpi.summary(values)))
-    print(f"\nsaved to {kpi.save(lines, values).relative_to(ROOT)}")
-    if not valid:
-        print("bench: the KPI page did not show every figure; the kpi figures above are not valid", file=sys.stderr)
-    return valid
+    return common.run_section("kpi", kpi)
 
 
 def run_load() -> bool:
     """Load section: gunicorn on the large data set under 50 users, against a bare route (bench/load.py)."""
     from bench import load
 
-    return load.main() == 0
+    return common.run_section("load", load)
 
 
 def main() -> int:
@@ -299,11 +227,8 @@ def main() -> int:
     print()
     print("\n".join(summary))
 
-    results = ROOT / "bench" / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    path = results / f"customers-{datetime.now().astimezone():%Y-%m-%d}.txt"
-    path.write_text("\n".join([machine_header(report), *report.lines, "", *summary]) + "\n", encoding="utf-8")
-    print(f"\nsaved to {path.relative_to(ROOT)}")
+    path = common.save("customers", machine_header(report), report.lines, summary)
+    print(f"\nsaved to {common.shown(path)}")
     if report.failed:
         print("bench: some searches found nothing; the figures above are not valid", file=sys.stderr)
     pdf_valid = run_pdf()

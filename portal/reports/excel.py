@@ -2,44 +2,25 @@
 department's figures against the targets, one row per technician, one per month of the trend."""
 from __future__ import annotations
 
-import io
-from datetime import date
+from functools import partial
 from typing import Any
-from urllib.parse import quote
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
+from portal.core import xlsx
 from portal.reports.display import row_name, target_text, verdict
 from portal.reports.services import Figure, KpiSummary
 
 GOOD, BAD = Font(color="1A7F37"), Font(color="C62828")
 
 
-def _cell(sheet, value: Any, *, bold: bool = False, font: Font | None = None, percent: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # a name starting with "=" stays text, never a formula
-    elif isinstance(value, date):
-        cell.number_format = "yyyy-mm-dd"
-    elif isinstance(value, float):
-        cell.number_format = "0.0"
-    if bold:
-        cell.font = Font(bold=True)
-    elif font is not None:
-        cell.font = font
-    return cell
+def _cell(sheet, value: Any, *, bold: bool = False, font: Font | None = None) -> WriteOnlyCell:
+    return xlsx.cell(sheet, value, bold=bold, font=font, float_format="0.0")  # figures are rounded to 0.1
 
 
-def _sheet(workbook, title: str, headings: list[str], widths: list[int]):
-    sheet = workbook.create_sheet(title)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "B2"
-    sheet.append([_cell(sheet, h, bold=True) for h in headings])
-    return sheet
+_sheet = partial(xlsx.sheet_with_headings, freeze="B2")  # the name column stays in view too
 
 
 def _value(figure: Figure | None) -> float | None:
@@ -86,12 +67,9 @@ def kpi_workbook(summary: KpiSummary) -> bytes:
     for month in summary.months:
         trend.append([_cell(trend, month.key), *(_cell(trend, _value(month.figures.get(m.key)),
                                                        font=_font(month.figures.get(m.key))) for m in metrics)])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx.workbook_bytes(workbook)
 
 
 def filename_header(summary: KpiSummary) -> str:
     span = f"{summary.start.isoformat()}_{summary.end.isoformat()}"
-    name, fallback = f"售后服务KPI-{span}.xlsx", f"kpis-{span}.xlsx"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return xlsx.content_disposition(f"售后服务KPI-{span}.xlsx", f"kpis-{span}.xlsx")

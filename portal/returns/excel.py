@@ -2,17 +2,13 @@
 reason and month, the rejected requests, and one line per return with its status (落实情况)."""
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import quote
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
+from portal.core import xlsx
 from portal.core.timeutil import as_local, local_today
 from portal.returns import services
 from portal.returns.printing import (OUTCOME_NAMES, REASON_NAMES, RESOLUTION_NAMES, RESPONSIBILITY_NAMES,
@@ -61,64 +57,43 @@ def _day(text: Any) -> date | None:
         return None
 
 
-def _cell(sheet, value: Any, *, bold: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # text starting with "=" stays text, never a formula
-    elif isinstance(value, date):
-        cell.number_format = "yyyy-mm-dd"
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
-
-
-def _sheet(workbook, title: str, headings: list[str], widths: list[int]):
-    sheet = workbook.create_sheet(title)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.append([_cell(sheet, h, bold=True) for h in headings])
-    return sheet
-
-
 def ledger_workbook(book: services.Ledger) -> bytes:
     workbook = Workbook(write_only=True)
-    summary = _sheet(workbook, "汇总", ["产品类型", "退货原因", *book.months, "合计（单）", "合计（件）"],
-                     [16, 12, *([9] * len(book.months)), 11, 11])
+    summary = xlsx.sheet_with_headings(workbook, "汇总", ["产品类型", "退货原因", *book.months, "合计（单）", "合计（件）"],
+                                       [16, 12, *([9] * len(book.months)), 11, 11])
     for row in book.rows:
-        summary.append([_cell(summary, v) for v in
+        summary.append([xlsx.cell(summary, v) for v in
                         [row.product_type, REASON_NAMES[row.reason], *(row.months[m] for m in book.months),
                          row.total, row.units]])
-    summary.append([_cell(summary, v, bold=True) for v in
+    summary.append([xlsx.cell(summary, v, bold=True) for v in
                     ["合计", "", *(book.month_totals[m] for m in book.months), book.total, book.units]])
-    summary.append([_cell(summary, f"统计期间 {book.start.isoformat()} 至 {book.end.isoformat()}；"
-                                   f"不含已撤销及审核拒绝的申请（见“审核拒绝”表）。")])
+    summary.append([xlsx.cell(summary, f"统计期间 {book.start.isoformat()} 至 {book.end.isoformat()}；"
+                                       f"不含已撤销及审核拒绝的申请（见“审核拒绝”表）。")])
 
-    rejected = _sheet(workbook, "审核拒绝", ["退货单号", "申请日期", "客户", "产品类型", "序列号", "数量", "退货原因",
-                                         "拒绝原因", "审核人", "审核日期"], [18, 12, 24, 14, 18, 8, 12, 40, 10, 12])
+    rejected = xlsx.sheet_with_headings(
+        workbook, "审核拒绝", ["退货单号", "申请日期", "客户", "产品类型", "序列号", "数量", "退货原因", "拒绝原因", "审核人",
+                             "审核日期"], [18, 12, 24, 14, 18, 8, 12, 40, 10, 12])
     for slip in book.rejected:
-        rejected.append([_cell(rejected, v) for v in
+        rejected.append([xlsx.cell(rejected, v) for v in
                          [slip.number, as_local(slip.requested_at).date(), slip.customer.name, slip.product_type.name,
                           slip.serial, slip.quantity, REASON_NAMES[slip.reason], slip.review_note,
                           slip.reviewed_by.display_name if slip.reviewed_by else "",
                           as_local(slip.reviewed_at).date() if slip.reviewed_at else None]])
 
-    lines = _sheet(workbook, "明细", ["退货单号", "申请日期", "客户", "产品类型", "型号", "序列号", "销售单号",
-                                    "销售日期", "售出数量", "退货数量", "退货原因", "客户要求", "责任", "处理结果",
-                                    "落实情况"], [18, 12, 24, 14, 12, 18, 16, 12, 9, 9, 12, 9, 14, 14, 14])
+    lines = xlsx.sheet_with_headings(
+        workbook, "明细", ["退货单号", "申请日期", "客户", "产品类型", "型号", "序列号", "销售单号", "销售日期", "售出数量",
+                         "退货数量", "退货原因", "客户要求", "责任", "处理结果", "落实情况"],
+        [18, 12, 24, 14, 12, 18, 16, 12, 9, 9, 12, 9, 14, 14, 14])
     for slip in book.slips:
-        lines.append([_cell(lines, v) for v in
+        lines.append([xlsx.cell(lines, v) for v in
                       [slip.number, as_local(slip.requested_at).date(), slip.customer.name, slip.product_type.name,
                        slip.model, slip.serial, slip.sale_reference, slip.sale_date, slip.quantity_sold,
                        slip.quantity, REASON_NAMES[slip.reason], OUTCOME_NAMES[slip.outcome],
                        RESPONSIBILITY_NAMES[slip.responsibility] if slip.responsibility else "",
                        RESOLUTION_NAMES[slip.resolution] if slip.resolution else "", STATE_NAMES[slip.state]]])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx.workbook_bytes(workbook)
 
 
 def filename_header(query: LedgerQuery) -> str:
     span = f"{query.start.isoformat()}_{query.end.isoformat()}"
-    name, fallback = f"售后服务信息台账-{span}.xlsx", f"returns-ledger-{span}.xlsx"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return xlsx.content_disposition(f"售后服务信息台账-{span}.xlsx", f"returns-ledger-{span}.xlsx")

@@ -113,6 +113,12 @@ def test_excel_has_the_figures(client, manager, world):
     assert people["甲师傅"][1] == 50.0 and people["乙师傅"][1] == 100.0
     months = [r[0] for r in book["月度趋势"].iter_rows(values_only=True)][1:]
     assert months[0] == "2025-11" and months[-1] == "2026-10"
+    # Bold headings and the name column stay in view; figures with one decimal, coloured by verdict.
+    overview = book["部门汇总"]
+    assert overview.freeze_panes == "B2" and all(c.font.b for c in overview[1])
+    assert overview.column_dimensions["A"].width == 14 and overview.column_dimensions["H"].width == 60
+    timely = next(row for row in overview.iter_rows() if row[0].value == "服务及时率")
+    assert timely[0].font.b and timely[1].number_format == "0.0" and timely[1].font.color.rgb.endswith("C62828")
 
 
 def test_home_partial_renders_from_the_summary_alone(app, world):
@@ -147,7 +153,7 @@ def test_the_monthly_report_pdf_has_its_charts_in_chinese(client, manager, world
         response = client.get("/reports/monthly.pdf?month=2026-10", headers=EN)
         assert client.get("/reports/monthly.pdf?month=2026-99", headers=EN).status_code == 422
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pdf = ARTIFACTS / "kpi-monthly.pdf"  # kept for a look: pdftoppm -png test-artifacts/kpi-monthly.pdf
     pdf.write_bytes(response.data)
     text = "".join(subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True,

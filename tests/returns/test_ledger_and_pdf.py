@@ -61,6 +61,17 @@ def test_ledger_page_and_excel_export(app, client, login_as):
     assert len(list(book["明细"].values)) == 1 + 4  # cancelled requests are left out
 
 
+def test_ledger_export_headings_are_bold_and_stay_in_view(app, client, login_as):
+    _seed(app)
+    login_as(Role.manager)
+    export = client.get("/returns/ledger.xlsx?start=2026-01-01&end=2026-11-21")
+    sheet = load_workbook(io.BytesIO(export.data))["明细"]
+    assert sheet.freeze_panes == "A2"
+    assert [c.font.b for c in sheet[1]] == [True] * 15 and not any(c.font.b for c in sheet[2])
+    assert sheet.column_dimensions["A"].width == 18 and sheet.column_dimensions["C"].width == 24
+    assert sheet["B2"].number_format == "yyyy-mm-dd" and sheet["A2"].data_type == "s"
+
+
 def test_the_print_is_chinese_with_draft_and_history(app):
     with app.test_request_context(headers=EN):
         slip = helpers.slip_in(RS.inspected, actor=None)
