@@ -546,11 +546,15 @@ def goods_inspect(*, goods: GoodsReceipt, passed: bool, note: str, actor: Any) -
 # --- hand-back (签章) and void -------------------------------------------------------------------------
 
 def case_receipt(goods: GoodsReceipt) -> Any:
-    """The case's repair service receipt to sign at the hand-back: the ready one, else a signed one."""
+    """The case's repair service receipt to sign at the hand-back: the ready one, else a signed one.
+    A receipt signed before this unit was taken in belongs to an earlier visit of a reopened case: it
+    does not let this unit go back."""
     from portal.receipts.models import ReceiptState, RepairReceipt
-    receipts = list(db.session.scalars(select(RepairReceipt).where(RepairReceipt.case_id == goods.case_id,
-                                                                   RepairReceipt.amends_id.is_(None))
-                                       .order_by(RepairReceipt.id.desc())))
+    receipts = [r for r in db.session.scalars(select(RepairReceipt).where(RepairReceipt.case_id == goods.case_id,
+                                                                         RepairReceipt.amends_id.is_(None))
+                                              .order_by(RepairReceipt.id.desc()))
+                if not (r.state is ReceiptState.signed and goods.taken_in_at and r.signed_at
+                        and as_local(r.signed_at) < as_local(goods.taken_in_at))]
     return next((r for r in receipts if r.state is ReceiptState.ready), None) or \
         next((r for r in receipts if r.state is ReceiptState.signed), None) or \
         next((r for r in receipts if r.state is ReceiptState.draft), None)

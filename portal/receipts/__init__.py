@@ -31,7 +31,7 @@ register_link(Step(target=CaseState.signed, label=_l("Customer signs the receipt
                    roles=frozenset({Role.technician, Role.clerk, Role.manager}), url=_sign_url))
 
 templating.describe_fields(
-    {"arrived_at": _l("Arrived on site"), "finished_at": _l("Work finished"), "fault_cause": _l("Fault cause"),
+    {"arrived_at": _l("Arrival / take-in time"), "finished_at": _l("Work finished"), "fault_cause": _l("Fault cause"),
      "solution": _l("Solution"), "test_run_shown": _l("Test run shown"), "instructions_given": _l("Instructions given"),
      "category": _l("Charge category"), "category_reason": _l("Why this category"), "misuse": _l("Damaged by misuse"),
      "misuse_reason": _l("How it was misused"), "contract_id": _l("Contract"), "bill_agent_id": _l("Agent billed"),

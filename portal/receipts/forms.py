@@ -36,11 +36,14 @@ class ReceiptForm(FlaskForm):
     version = VersionField()
 
     @classmethod
-    def for_receipt(cls, receipt, *, submitted: bool) -> "ReceiptForm":
-        """What was posted, or else the stored receipt (times shown in the department's zone)."""
+    def for_receipt(cls, receipt, *, submitted: bool, workshop: bool = False) -> "ReceiptForm":
+        """What was posted, or else the stored receipt (times shown in the department's zone).
+        `workshop`: a carried-in unit, whose "arrival" is when it was taken in."""
+        form = cls() if submitted else cls(obj=receipt)
+        if workshop:
+            form.arrived_at.label.text = _l("Taken in at the workshop")
         if submitted:
-            return cls()
-        form = cls(obj=receipt)
+            return form
         for name in TIME_FIELDS:
             moment = as_local(getattr(receipt, name))
             getattr(form, name).data = moment.replace(tzinfo=None) if moment else None

@@ -11,7 +11,7 @@ from flask_babel import force_locale
 from portal.core.timeutil import as_local, local_now
 from portal.customers.warranty import equipment_status
 from portal.receipts.models import ChargeCategory, LineKind, ReceiptState, RepairReceipt
-from portal.receipts.services import service_day, is_charged
+from portal.receipts.services import is_charged, is_workshop_job, service_day
 from portal.settings.services import letterhead
 
 CATEGORY_NAMES = {ChargeCategory.paid: "A类 有费服务", ChargeCategory.contract: "B类 合同服务",
@@ -72,6 +72,7 @@ def receipt_print_context(receipt: RepairReceipt, *, signature: Any = None, veri
                       "status_class": status.kind.value, "reason": status.reason} if unit else None),
             "symptom": case.symptom,
             "arrived_at": _time(receipt.arrived_at), "finished_at": _time(receipt.finished_at),
+            "workshop": is_workshop_job(receipt),
             "fault_cause": receipt.fault_cause, "solution": receipt.solution,
             "test_run_shown": receipt.test_run_shown, "instructions_given": receipt.instructions_given,
             "category": CATEGORY_NAMES[receipt.category], "category_reason": receipt.category_reason,

@@ -105,8 +105,65 @@ def _ensure_can_move(receipt: RepairReceipt, target: ReceiptState) -> None:
 # --- parts used on the case (the parts family's requisitions) ------------------------------------
 
 def used_parts(case: RepairCase) -> list[tuple[Part, int]]:
+    """Every part used on the case over its whole life (all visits); see parts_due for one receipt."""
     from portal.parts.services import used_parts as parts_used  # parts know nothing of receipts
     return [(part, int(qty)) for part, qty in parts_used(case) if qty and int(qty) > 0]
+
+
+class ChargedParts(NamedTuple):
+    """Part lines of another receipt of the same case that was signed: those parts are charged."""
+    receipt: RepairReceipt
+    lines: list[ReceiptLine]
+
+
+def parts_charged_elsewhere(receipt: RepairReceipt) -> list[ChargedParts]:
+    """The case's other signed receipts that carry part lines, oldest first. A follow-up that reopens
+    the case brings a new visit and a new receipt; what the first one charged must not be charged
+    again. A void receipt is not counted: its correction carries the lines again."""
+    query = select(RepairReceipt).where(RepairReceipt.case_id == receipt.case_id, RepairReceipt.state == RS.signed)
+    if receipt.id is not None:
+        query = query.where(RepairReceipt.id != receipt.id)
+    found = []
+    for other in db.session.scalars(query.order_by(RepairReceipt.id)):
+        lines = [line for line in other.lines if line.kind is LineKind.part and line.part_id is not None]
+        if lines:
+            found.append(ChargedParts(other, lines))
+    return found
+
+
+def parts_due(receipt: RepairReceipt, *, charged: list[ChargedParts] | None = None) -> list[tuple[Part, int]]:
+    """The parts this receipt must carry: used on the case (reported or closed requisitions) minus
+    the part lines of the case's other signed receipts, per part, never below zero."""
+    taken: dict[int, Decimal] = {}
+    for entry in parts_charged_elsewhere(receipt) if charged is None else charged:
+        for line in entry.lines:
+            taken[line.part_id] = taken.get(line.part_id, Decimal(0)) + Decimal(line.quantity)
+    due = []
+    for part, qty in used_parts(receipt.case):
+        left = Decimal(qty) - taken.get(part.id, Decimal(0))
+        if left > 0:
+            due.append((part, int(left)))
+    return due
+
+
+# --- where the work was done ---------------------------------------------------------------------
+
+def is_workshop_job(receipt: RepairReceipt) -> bool:
+    """Whether the receipt is for work on a carried-in unit: when it was opened the case had a unit
+    taken into the workshop (a goods receipt, portal/carryin) that was not handed back yet, so its
+    "arrival" is the take-in time. A correction goes by the receipt it corrects (it copies its times)."""
+    from portal.carryin.models import GoodsReceipt
+
+    root, seen = receipt, {receipt.id}
+    while root.amends_id is not None and root.amends_id not in seen:
+        seen.add(root.amends_id)
+        root = db.session.get(RepairReceipt, root.amends_id)
+    opened = root.created_at or utcnow()
+    return db.session.scalar(
+        select(GoodsReceipt.id).where(GoodsReceipt.case_id == receipt.case_id, GoodsReceipt.taken_in_at.is_not(None),
+                                      GoodsReceipt.taken_in_at <= opened,
+                                      (GoodsReceipt.returned_at.is_(None)) | (GoodsReceipt.returned_at >= opened))
+        .limit(1)) is not None
 
 
 # --- pricing -------------------------------------------------------------------------------------
@@ -271,23 +328,34 @@ def receipt_save(*, receipt: RepairReceipt, values: dict[str, Any], expected_ver
 
 
 def receipt_load_parts(*, receipt: RepairReceipt, actor: Any) -> int:
-    """(Re)build the part lines from the used quantities reported on the case's requisitions,
-    copying the schedule's current price. Returns the number of part lines."""
+    """(Re)build the part lines from the used quantities reported on the case's requisitions, less
+    what the case's other signed receipts charged already (parts_due), copying the schedule's
+    current price. Returns the number of part lines."""
     ensure_editable(receipt, actor)
     for line in [line for line in receipt.lines if line.kind is LineKind.part]:
         receipt.lines.remove(line)
     db.session.flush()
-    used = used_parts(receipt.case)
+    charged = parts_charged_elsewhere(receipt)
+    used = parts_due(receipt, charged=charged)
     for part, qty in used:
         description = f"{part.name} {part.spec}".strip()[:160]
         receipt.lines.append(ReceiptLine(kind=LineKind.part, part_id=part.id, description=description, unit=part.unit,
                                          quantity=Decimal(qty), list_price=money(part.unit_price),
                                          unit_price=ZERO, amount=ZERO, position=0))
     _sort_lines(receipt)
-    _repriced(receipt, actor, "parts_loaded",
-              note="; ".join(f"{part.name} × {qty} @ ¥{money(part.unit_price)}" for part, qty in used) or
-              _("no used parts reported"))
+    note = "; ".join(f"{part.name} × {qty} @ ¥{money(part.unit_price)}" for part, qty in used) or (
+        _("nothing left to charge") if charged else _("no used parts reported"))
+    if charged:
+        note += " · " + _("already on %(receipts)s", receipts="; ".join(
+            f"{entry.receipt.number}: " + ", ".join(f"{line.description} × {_quantity(line.quantity)}"
+                                                     for line in entry.lines) for entry in charged))
+    _repriced(receipt, actor, "parts_loaded", note=note)
     return len(used)
+
+
+def _quantity(value: Decimal) -> str:
+    value = Decimal(value)
+    return f"{value:.0f}" if value == value.to_integral_value() else f"{value.normalize():f}"
 
 
 def _sort_lines(receipt: RepairReceipt) -> None:
@@ -356,8 +424,9 @@ class Check(NamedTuple):
 
 
 def _parts_match(receipt: RepairReceipt) -> bool:
+    """The receipt's part lines are exactly the parts due on it (nothing missing, nothing charged twice)."""
     wanted: dict[int, Decimal] = {}
-    for part, qty in used_parts(receipt.case):
+    for part, qty in parts_due(receipt):
         wanted[part.id] = wanted.get(part.id, Decimal(0)) + Decimal(qty)
     have: dict[int, Decimal] = {}
     for line in receipt.lines:

@@ -39,8 +39,10 @@ def _fee_form() -> FeeForm:
 
 def _context(receipt: RepairReceipt, **extra) -> dict:
     unit = receipt.case.equipment
+    charged = services.parts_charged_elsewhere(receipt)
     return {"receipt": receipt, "case": receipt.case, "checks": services.checklist(receipt),
-            "used": services.used_parts(receipt.case), "editable": services.can_edit(receipt, current_user),
+            "used": services.parts_due(receipt, charged=charged), "charged_elsewhere": charged,
+            "workshop": services.is_workshop_job(receipt), "editable": services.can_edit(receipt, current_user),
             "warranty": equipment_status(unit, today=local_today()) if unit else None,
             "fee_form": extra.pop("fee_form", None) or _fee_form(), "action_form": ActionForm(),
             "timeline": audit.timeline(receipt), **extra}
@@ -75,7 +77,8 @@ def show(receipt_id: int):
     receipt = _visible(receipt_id)
     if request.method == "POST":
         services.ensure_editable(receipt, current_user)
-    form = ReceiptForm.for_receipt(receipt, submitted=request.method == "POST")
+    form = ReceiptForm.for_receipt(receipt, submitted=request.method == "POST",
+                                   workshop=services.is_workshop_job(receipt))
     form.stamp_now(request.form.get("now"))
     ready = request.form.get("action") == "ready"
     outcome = attempt(form, lambda: services.receipt_save(receipt=receipt, values=form.values(), ready=ready,
@@ -99,7 +102,8 @@ def fee_set(receipt_id: int):
     if outcome.ok:
         return _lines_changed(receipt, _("Fee added."))
     return htmx.render("receipts/form.html", "receipts/_lines.html", status=htmx.VALIDATION_STATUS,
-                       **_context(receipt, fee_form=form, form=ReceiptForm.for_receipt(receipt, submitted=False),
+                       **_context(receipt, fee_form=form, form=ReceiptForm.for_receipt(
+                                      receipt, submitted=False, workshop=services.is_workshop_job(receipt)),
                                   conflict=None))
 
 
@@ -118,8 +122,13 @@ def load_parts(receipt_id: int):
     receipt = _visible(receipt_id)
     ActionForm().validate()
     count = services.receipt_load_parts(receipt=receipt, actor=current_user)
-    return _lines_changed(receipt, _("%(count)s used part(s) loaded from the requisitions.", count=count)
-                          if count else _("No used parts are reported on this case's requisitions."))
+    if count:
+        message = _("%(count)s used part(s) loaded from the requisitions.", count=count)
+    elif services.parts_charged_elsewhere(receipt):
+        message = _("The parts used on this case are all on other signed receipts: none left to load.")
+    else:
+        message = _("No used parts are reported on this case's requisitions.")
+    return _lines_changed(receipt, message)
 
 
 @bp.post("/<int:receipt_id>/reopen")

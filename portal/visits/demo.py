@@ -147,8 +147,9 @@ def load_followup_demo(*, seed: int = 2028) -> int:
                   and now - timedelta(days=20) < f.due_at < now - timedelta(days=2)]
     forgotten = {f.id for f in candidates[-2:]}  # two calls nobody made: overdue by days
     unreachable = candidates[-3] if len(candidates) >= 3 else None
-    # The second visit's receipt lists every part used on the case, so the unhappy ones are jobs done
-    # without parts (their second receipt does not charge the first visit's parts again).
+    # The unhappy ones are jobs done without parts, which keeps the demo's second visit short: a new
+    # dispatch and a receipt with no requisition of its own (tests/receipts/test_parts_reopened.py
+    # covers a second visit after parts were charged on the first).
     partless = [f for f in older if f.kind is FollowUpKind.service and f.case.state is not CaseState.closed
                 and f not in candidates[-3:] and f.due_at < now - timedelta(days=4) and not used_parts(f.case)]
     unhappy = {f.id for f in partless[1::max(1, len(partless) // 3)][:3]}

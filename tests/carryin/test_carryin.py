@@ -13,6 +13,7 @@ from portal.core.roles import Role
 from portal.core.timeutil import local_today, travel, utcnow
 from portal.customers.models import ProductType
 from portal.extensions import db
+from portal.receipts import services as receipts
 from portal.receipts.models import ReceiptState
 from portal.repairs.models import CASE_WORKFLOW, CaseState
 from tests.archive.helpers import data_url, png
@@ -413,3 +414,20 @@ def test_the_office_can_send_the_take_in_and_the_return_to_a_kiosk(app, client, 
     _login(client, staff["clerk"])
     page = client.get(f"/carryin/{goods_id}/take-in", headers=EN).get_data(as_text=True)
     assert 'id="kiosk-panel"' in page and "canvas" in page
+
+
+def test_a_receipt_signed_before_the_take_in_does_not_let_the_unit_go_back(db, staff):
+    """A reopened carry-in case: the first visit's signed receipt is not this unit's receipt."""
+    goods = h.taken_in(staff["tech"])
+    tech = h.user(staff["tech"])
+    earlier = receipts.receipt_open(case=goods.case, actor=tech)
+    earlier.state, earlier.signed_at = ReceiptState.signed, goods.taken_in_at - timedelta(days=3)
+    db.flush()
+    assert services.case_receipt(goods) is None
+    services.goods_start_repair(goods=goods, actor=tech)
+    services.labour_add(goods=goods, worked_on=local_today(), hours="1", work="修理", actor=tech)
+    services.goods_mark_repaired(goods=goods, actor=tech)
+    services.goods_inspect(goods=goods, passed=True, note="", actor=h.user(staff["manager"]))
+    assert any("维修服务回执单" in gap for gap in services.hand_back_gaps(goods))
+    current = h.ready_receipt(goods)
+    assert services.case_receipt(goods) is current and services.hand_back_gaps(goods) == []
