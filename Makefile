@@ -19,12 +19,12 @@ PYTEST_ARGS ?=
 .DEFAULT_GOAL := help
 
 .PHONY: help venv translations babel-extract babel-update run serve test bench audit clean \
-	system-run system-test
+	system-run system-serve system-test
 
 help:
 	@echo "make run      serve the portal on http://$(HOST):$(PORT)/ (first run loads demo data)"
 	@echo "make serve    production: gunicorn on $(HOST):$(PORT), no demo data (README: Production)"
-	@echo "make test     run the test suite on SQLite, then on a throwaway PostgreSQL"
+	@echo "make test     run the test suite on SQLite and on a throwaway PostgreSQL, side by side"
 	@echo "make bench    run bench/run.py"
 	@echo "make audit    check installed packages for known vulnerabilities (pip-audit)"
 	@echo "make translations | babel-extract | babel-update | clean"
@@ -33,6 +33,9 @@ help:
 
 system-run:
 	@bash scripts/ensure-system.sh run
+
+system-serve:
+	@bash scripts/ensure-system.sh serve
 
 system-test:
 	@bash scripts/ensure-system.sh test
@@ -93,7 +96,7 @@ run: system-run venv translations
 # Production: the schema is upgraded first, then gunicorn replaces the recipe's shell.
 # Workers come from deploy/gunicorn.conf.py (2 x CPU count + 1 synchronous workers; WEB_CONCURRENCY
 # overrides). Never loads demo data.
-serve: system-run venv translations
+serve: system-serve venv translations
 	@set -e; \
 	$(FLASK) db upgrade; \
 	echo "Serving the portal with gunicorn on http://$(HOST):$(PORT)/"; \
@@ -102,10 +105,7 @@ serve: system-run venv translations
 # --- test -------------------------------------------------------------------------------------
 
 test: system-test venv translations
-	@echo "== suite on SQLite =="
-	env -u PORTAL_TEST_DATABASE_URL $(BIN)/python -m pytest -q $(PYTEST_ARGS)
-	@echo "== suite on PostgreSQL =="
-	bash scripts/with-postgres.sh $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	bash scripts/test-both.sh $(BIN)/python $(PYTEST_ARGS)
 
 # --- bench ------------------------------------------------------------------------------------
 

@@ -2,13 +2,15 @@
 # Make sure the Debian packages the portal needs are installed.
 #
 #   scripts/ensure-system.sh run    fonts, HarfBuzz subsetting, Pango (WeasyPrint), python3-venv
+#   scripts/ensure-system.sh serve  as run; with DATABASE_URL on PostgreSQL also postgresql-client
+#                                   (pg_dump and pg_restore for `flask backup`)
 #   scripts/ensure-system.sh test   the above, plus poppler-utils, chromium and postgresql
 #
 # Silent when everything is present. As root, missing packages are installed with apt-get;
 # otherwise the sudo command to run is printed and the script exits 1.
 set -euo pipefail
 
-usage() { echo "usage: $0 run|test" >&2; exit 2; }
+usage() { echo "usage: $0 run|serve|test" >&2; exit 2; }
 [ $# -eq 1 ] || usage
 mode=$1
 
@@ -17,6 +19,7 @@ root_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 wanted=(fonts-noto-cjk fonts-dejavu-core libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0)
 case "$mode" in
     run) ;;
+    serve) case "${DATABASE_URL:-}" in postgres*) wanted+=(postgresql-client) ;; esac ;;
     test) wanted+=(poppler-utils chromium postgresql) ;;
     *) usage ;;
 esac

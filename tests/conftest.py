@@ -19,7 +19,9 @@ from portal.accounts import services as accounts
 from portal.core.roles import Role
 from portal.extensions import db as _db
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# Screenshots and PDFs kept for a look; make test points each database's pass at its own folder, since
+# the two passes run side by side (scripts/test-both.sh).
+ARTIFACTS = Path(os.environ.get("PORTAL_TEST_ARTIFACTS") or Path(__file__).resolve().parent.parent / "test-artifacts")
 TEST_PASSWORD = "secret-pass-1"
 
 

@@ -51,7 +51,7 @@ def test_signing_freezes_the_receipt_and_archives_the_pdf(app, client, login_as,
         assert hashlib.sha256(data).hexdigest() == document.sha256 and document.version == 1
         assert receipt.case.followup_due_at is not None
     from tests.conftest import ARTIFACTS
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pdf = ARTIFACTS / "signed-receipt.pdf"  # kept for a look: pdftoppm -png test-artifacts/signed-receipt.pdf
     pdf.write_bytes(data)
     images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout

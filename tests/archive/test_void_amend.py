@@ -116,7 +116,7 @@ def test_void_archives_a_stamped_version_and_keeps_the_original_file(app, client
         assert archive.file_path(original).read_bytes() == signed["original_bytes"]
         assert hashlib.sha256(signed["original_bytes"]).hexdigest() == original.sha256
         assert archive.verify_all() == []
-        ARTIFACTS.mkdir(exist_ok=True)  # kept for a look: pdftoppm -png test-artifacts/void-receipt.pdf
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)  # kept for a look: pdftoppm -png test-artifacts/void-receipt.pdf
         (ARTIFACTS / "void-receipt.pdf").write_bytes(archive.file_path(void_copy).read_bytes())
         text = _pdf_text(archive.file_path(void_copy))
         assert "作废" in text and "VOID" in text and "客户名称写错" in text and "王经理" in text
@@ -186,7 +186,7 @@ def test_amend_creates_a_linked_draft_that_is_signed_and_supersedes_the_original
         assert len(old) == 2 and all(d.status is ArchiveStatus.superseded for d in old)
         new = db.session.scalar(select(ArchivedDocument).where(ArchivedDocument.number == amendment_number))
         assert new.status is ArchiveStatus.valid and new.supersedes_id == max(d.id for d in old)
-        ARTIFACTS.mkdir(exist_ok=True)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / "amended-receipt.pdf").write_bytes(archive.file_path(new).read_bytes())
         text = _pdf_text(archive.file_path(new))
         assert "更正单" in text and signed["number"] in text and "电磁阀老化" in text and "VOID" not in text

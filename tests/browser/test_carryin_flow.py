@@ -66,7 +66,7 @@ def test_a_unit_goes_from_intake_to_hand_back(app, page, live_server, make_user)
         case = case_helpers.case_in(CaseState.on_site, technician_id=tech)
         db.session.commit()
         case_id = case.id
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     # On site, the stove cannot be fixed: the technician opens the goods receipt.
     _login(page, live_server, "tech")

@@ -45,7 +45,7 @@ def test_live_search_finds_a_two_character_name_as_you_type(app, page, live_serv
     expect(page).to_have_url(re.compile(r"q=138(\+|%20)1234"))  # the last keystroke's search has landed
     expect(results).to_contain_text("张伟")
     expect(results).not_to_contain_text("王芳")
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "customers-live-search-tablet.png"), full_page=True)
     page.get_by_role("link", name="张伟", exact=True).click()
     expect(page.locator("#equipment")).to_contain_text("购买于 2025-03-02，保修 12 个月，2026-03-01 到期")

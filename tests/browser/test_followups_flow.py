@@ -59,7 +59,7 @@ def test_clerk_records_an_unsatisfied_follow_up_and_the_case_is_reopened(app, br
     expect(panel.locator("#notes-field .error")).to_contain_text("reopened")
     expect(panel.locator("#reached_name")).to_have_value("王经理")
     expect(panel.get_by_label("Dissatisfied", exact=True)).to_be_checked()
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "followup-error.png"), full_page=True)
 
     wait_htmx_ready(page, "#fu-panel form")

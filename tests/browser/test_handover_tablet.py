@@ -40,7 +40,7 @@ def test_hand_over_locks_the_tablet_to_signing_until_the_password(app, page, liv
     expect(page.locator("main")).to_contain_text("Thank you!")
     page.locator(".langswitch button", has_text="中文").click()  # the customer's language
     expect(page.locator("main h1")).to_contain_text("谢谢")
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "handover-thanks.png"))
     with app.app_context():
         assert db.session.get(RepairReceipt, receipt_id).state is ReceiptState.signed

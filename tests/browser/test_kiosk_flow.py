@@ -77,7 +77,7 @@ def test_a_clerk_sends_a_receipt_to_the_counter_kiosk_and_it_is_signed_there(app
     _stroke_with_touch(tablet)
     tablet.wait_for_timeout(2500)  # a poll passes meanwhile: it must leave the drawing alone
     assert tablet.evaluate("document.querySelector('canvas#signature').signaturePad.isEmpty()") is False
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     tablet.evaluate("window.scrollTo(0, 0)")  # the sticky top bar at the top of the full-page shot
     tablet.screenshot(path=str(ARTIFACTS / "kiosk-signing.png"), full_page=True)
     tablet.locator("#sign-form button[type=submit]").click()
@@ -90,7 +90,7 @@ def test_a_clerk_sends_a_receipt_to_the_counter_kiosk_and_it_is_signed_there(app
     expect(clerk.locator("#kiosk-status")).to_have_attribute("data-state", "signed", timeout=6000)
     expect(clerk.get_by_role("link", name="Open the signed PDF")).to_be_visible()
     expect(clerk.locator("#signing-actions")).to_be_hidden()  # no stale "sign here" buttons
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     clerk.screenshot(path=str(ARTIFACTS / "kiosk-clerk-signed.png"), full_page=True)
 
     with app.app_context():

@@ -61,7 +61,7 @@ def test_a_take_in_is_signed_on_the_counter_kiosk(app, browser, live_server, mak
     _stroke_with_touch(tablet)
     tablet.wait_for_timeout(2500)  # a poll passes meanwhile: it must leave the drawing alone
     assert tablet.evaluate("document.querySelector('canvas#signature').signaturePad.isEmpty()") is False
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     tablet.evaluate("window.scrollTo(0, 0)")
     tablet.screenshot(path=str(ARTIFACTS / "kiosk-goods-signing.png"), full_page=True)
     tablet.locator("#sign-form button[type=submit]").click()

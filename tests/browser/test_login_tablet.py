@@ -31,7 +31,7 @@ def test_sign_in_through_the_real_page_at_tablet_size(page, live_server, make_us
     for box in page.locator(".topbar a, .topbar button, .tile, .button").evaluate_all(
             "els => els.map(e => e.getBoundingClientRect().height)"):
         assert box >= 44
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "home-tablet-technician.png"), full_page=True)
 
 
@@ -53,5 +53,5 @@ def test_language_switch_and_admin_pages(page, live_server, make_user):
     expect(page).to_have_url(re.compile(r"q=li"), timeout=15_000)  # the search answered and pushed its URL
     expect(page.locator("#users-table")).not_to_contain_text("boss", timeout=15_000)
     expect(page.locator("#users-table")).to_contain_text("李师傅")
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "users-tablet-admin.png"), full_page=True)

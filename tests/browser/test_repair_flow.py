@@ -33,7 +33,7 @@ def _pick(page, select: str, text: str) -> None:
 
 
 def _shot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"flow-{name}.png"), full_page=True)
 
 

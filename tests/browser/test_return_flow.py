@@ -33,7 +33,7 @@ def _login(page, live_server, username):
 
 
 def _shot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar at the top of the full-page shot
     page.screenshot(path=str(ARTIFACTS / f"return-{name}.png"), full_page=True)
 

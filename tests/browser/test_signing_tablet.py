@@ -61,7 +61,7 @@ def test_a_finger_signature_signs_and_freezes_the_receipt(app, signing_page):
     # The canvas is sized for the device pixel ratio (2), so the ink is sharp.
     assert page.evaluate("document.querySelector('canvas#signature').width") >= 2 * page.evaluate(
         "document.querySelector('canvas#signature').offsetWidth") - 1
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "signing-tablet.png"), full_page=True)
     page.get_by_role("button", name="Accept and sign").click()
     expect(page.locator("main")).to_contain_text("Thank you!")

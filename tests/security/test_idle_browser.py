@@ -36,7 +36,7 @@ def test_an_idle_desk_lands_on_the_sign_in_page_and_comes_back(page, live_server
         expect(page).to_have_url(re.compile(r"/login\?next="), timeout=15_000)
         expect(page.locator(".flash-info, .flash")).to_contain_text("30")
         expect(page.locator("#customers-table, .mainnav")).to_have_count(0)  # a whole page, nothing of the old one
-        ARTIFACTS.mkdir(exist_ok=True)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "idle-expired-sign-in.png"), full_page=True)
         page.get_by_label("用户名").fill("lina")
         page.get_by_label("密码").fill(TEST_PASSWORD)
